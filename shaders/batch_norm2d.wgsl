@@ -1,5 +1,6 @@
-// BatchNorm2d per-channel kernels (one invocation per channel). The heavy passes over the activations are in
-// norm_reduce.wgsl; these merge their partials and turn statistics into per-plane coefficients (plane = n·C + c):
+// BatchNorm2d per-channel kernels (one invocation per channel). The heavy passes over the activations and the tree
+// merging their partials are in norm_reduce.wgsl; these read one merged vec4 per channel and turn the statistics
+// into per-plane coefficients (plane = n·C + c):
 //   forward:  coef = (mean, invstd·w, b, invstd)          → y = (x − mean)·invstd·w + b
 //   backward: coef = (mean, u, a, v) with u = w·invstd    → dx = dy·u − a − (x − mean)·v
 override WG: u32 = 64u;
@@ -12,8 +13,6 @@ override SUMS: bool = true;
 struct Params {
   batch: u32,
   channels: u32,
-  // Partials (vec4) per plane.
-  per_plane: u32,
   // N·H·W: elements per channel.
   count: f32,
   momentum: f32,
@@ -26,9 +25,9 @@ fn channel(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
 }
 
-// ---- channel_stats: moment partials (training) or running stats (eval) → coef; training updates the running
-// stats in place as PyTorch does: r = (1 − m)·r + m·batch value, with the unbiased variance. ----
-@group(0) @binding(1) var<storage, read> mpart: array<vec4f>;
+// ---- channel_stats: merged (count, mean, M2) per channel (training) or running stats (eval) → coef; training
+// updates the running stats in place as PyTorch does: r = (1 − m)·r + m·batch value, with the unbiased variance. ----
+@group(0) @binding(1) var<storage, read> moments: array<vec4f>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> running_mean: array<f32>;
@@ -42,20 +41,9 @@ fn channel_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   var mean: f32;
   var variance: f32;
   if (TRAINING) {
-    // Sums of (count, count·(mean − shift), M2 + count·(mean − shift)²) with the first partial's mean as shift:
-    // the shift is close to the channel mean, so s2 − s1²/n keeps its digits for any mean (see norm_reduce.wgsl).
-    let shift = mpart[c * p.per_plane].y;
-    var acc = vec3f(0.0);
-    for (var n = 0u; n < p.batch; n++) {
-      let base = (n * p.channels + c) * p.per_plane;
-      for (var j = 0u; j < p.per_plane; j++) {
-        let q = mpart[base + j];
-        let d = q.y - shift;
-        acc += vec3f(q.x, q.x * d, q.z + q.x * d * d);
-      }
-    }
-    mean = shift + acc.y / acc.x;
-    variance = max(acc.z - acc.y * acc.y / acc.x, 0.0) / acc.x;
+    let q = moments[c];
+    mean = q.y;
+    variance = q.z / q.x;
     let m = p.momentum;
     running_mean[c] = (1.0 - m) * running_mean[c] + m * mean;
     running_var[c] = (1.0 - m) * running_var[c] + m * variance * p.count / (p.count - 1.0);
@@ -76,9 +64,9 @@ fn channel_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   }
 }
 
-// ---- backward_coeffs: gradient partials (Σdy, Σdy·(x − mean)) + forward coef → backward coef, dweight, dbias.
+// ---- backward_coeffs: merged (Σdy, Σdy·(x − mean)) per channel + forward coef → backward coef, dweight, dbias.
 // Training: dx = w·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)); eval: dx = w·invstd·dy. ----
-@group(0) @binding(1) var<storage, read> gpart: array<vec4f>;
+@group(0) @binding(1) var<storage, read> sums: array<vec4f>;
 @group(0) @binding(2) var<storage, read> fcoef: array<vec4f>;
 @group(0) @binding(3) var<storage, read> gweight: array<f32>;
 @group(0) @binding(4) var<storage, read_write> bcoef: array<vec4f>;
@@ -95,16 +83,9 @@ fn backward_coeffs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   var sum_dy = 0.0;
   var sum_dy_xhat = 0.0;
   if (SUMS) {
-    var sx = 0.0;
-    for (var n = 0u; n < p.batch; n++) {
-      let base = (n * p.channels + c) * p.per_plane;
-      for (var j = 0u; j < p.per_plane; j++) {
-        let q = gpart[base + j];
-        sum_dy += q.x;
-        sx += q.y;
-      }
-    }
-    sum_dy_xhat = sx * invstd;
+    let q = sums[c];
+    sum_dy = q.x;
+    sum_dy_xhat = q.y * invstd;
     if (AFFINE) {
       dweight[c] = sum_dy_xhat;
       dbias[c] = sum_dy;

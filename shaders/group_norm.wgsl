@@ -1,6 +1,6 @@
 // GroupNorm per-group kernels (one invocation per (sample, group) "slot", or per channel for the parameter
-// gradients). The heavy passes over the activations are in norm_reduce.wgsl; the planes n·C + g·Cg + j (j < Cg) of a
-// slot are consecutive, so are their partials. Per-plane coefficients, as in batch_norm2d.wgsl:
+// gradients). The heavy passes over the activations and the tree merging their partials are in norm_reduce.wgsl;
+// the planes n·C + g·Cg + j (j < Cg) of a slot are consecutive. Per-plane coefficients, as in batch_norm2d.wgsl:
 //   forward:  coef = (mean, invstd·w, b, invstd)                  → y = (x − mean)·invstd·w + b
 //   backward: coef = (mean, u, a, v) with u = invstd·w_c          → dx = dy·u − a − (x − mean)·v
 override WG: u32 = 64u;
@@ -10,8 +10,6 @@ struct Params {
   batch: u32,
   channels: u32,
   groups: u32,
-  // Partials (vec4) per plane.
-  per_plane: u32,
   // (C/G)·H·W: elements per group.
   count: f32,
   eps: f32,
@@ -23,8 +21,8 @@ fn index(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
 }
 
-// ---- group_stats: moment partials → coef ----
-@group(0) @binding(1) var<storage, read> mpart: array<vec4f>;
+// ---- group_stats: merged (count, mean, M2) per slot → coef ----
+@group(0) @binding(1) var<storage, read> moments: array<vec4f>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> coef: array<vec4f>;
@@ -35,18 +33,9 @@ fn group_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   if (slot >= p.batch * p.groups) { return; }
   let cg = p.channels / p.groups;
   let plane0 = (slot / p.groups) * p.channels + (slot % p.groups) * cg;
-  let first = plane0 * p.per_plane;
-  // Sums of (count, count·(mean − shift), M2 + count·(mean − shift)²) with the first partial's mean as shift:
-  // the shift is close to the group mean, so s2 − s1²/n keeps its digits for any mean (see norm_reduce.wgsl).
-  let shift = mpart[first].y;
-  var acc = vec3f(0.0);
-  for (var j = 0u; j < cg * p.per_plane; j++) {
-    let q = mpart[first + j];
-    let d = q.y - shift;
-    acc += vec3f(q.x, q.x * d, q.z + q.x * d * d);
-  }
-  let mean = shift + acc.y / acc.x;
-  let variance = max(acc.z - acc.y * acc.y / acc.x, 0.0) / acc.x;
+  let q = moments[slot];
+  let mean = q.y;
+  let variance = q.z / q.x;
   // 1/sqrt rather than inverseSqrt, whose precision WGSL leaves to the implementation.
   let invstd = 1.0 / sqrt(variance + p.eps);
   for (var j = 0u; j < cg; j++) {
@@ -61,10 +50,10 @@ fn group_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   }
 }
 
-// ---- backward_coeffs: gradient partials (Σdy, Σdy·(x − mean)) + forward coef → backward coef and, with affine,
+// ---- backward_coeffs: merged (Σdy, Σdy·(x − mean)) per plane + forward coef → backward coef and, with affine,
 // per-plane (Σdy, Σdy·x̂) for the parameter gradients.
 // dx = invstd·(w_c·dy − mean_g(w·dy) − x̂·mean_g(w·dy·x̂)), the means over the group's (C/G)·H·W elements. ----
-@group(0) @binding(1) var<storage, read> gpart: array<vec4f>;
+@group(0) @binding(1) var<storage, read> psums: array<vec4f>;
 @group(0) @binding(2) var<storage, read> fcoef: array<vec4f>;
 @group(0) @binding(3) var<storage, read> gweight: array<f32>;
 @group(0) @binding(4) var<storage, read_write> bcoef: array<vec4f>;
@@ -82,14 +71,9 @@ fn backward_coeffs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   var wsum_dy = 0.0;
   var wsum_dy_xhat = 0.0;
   for (var j = 0u; j < cg; j++) {
-    var s = 0.0;
-    var sx = 0.0;
-    let base = (plane0 + j) * p.per_plane;
-    for (var k = 0u; k < p.per_plane; k++) {
-      let q = gpart[base + k];
-      s += q.x;
-      sx += q.y;
-    }
+    let q = psums[plane0 + j];
+    let s = q.x;
+    let sx = q.y;
     var w = 1.0;
     if (AFFINE) {
       w = gweight[plane0 % p.channels + j];

@@ -4,14 +4,18 @@
 //   grad_sums:          partial (Σdy, Σdy·(x − mean)) per run of a plane  (backward statistics)
 //   normalize:          y  = (x − c.x)·c.y + c.z                           with c = coef[plane]
 //   normalize_backward: dx = dy·c.y − c.z − (x − c.x)·c.w
+//   merge_moments / merge_sums: FAN partials → one, level by level of a tree until one per channel or group
 // Each has a scalar entry point and a `_vec4` one (planes of a multiple of 4 floats): llvmpipe loads a vec4 about
 // twice as fast as four floats. Sizes and bases count elements of the array they index (vec4s in `_vec4`
 // entries, and always for coef and partials).
 // The grid is (blocks of a plane, planes of this chunk); no workgroup memory or barriers (costly on llvmpipe):
-// every invocation writes its own partial and the op's stats kernel merges them.
+// every invocation writes its own partial and the merge passes combine them.
+// Loops stay short: llvmpipe ends every loop of an invocation after 65 535 iterations in all (silently).
 override WG: u32 = 64u;
 // Elements (or vec4s) summed by one invocation.
 override ITEMS: u32 = 32u;
+// Partials merged by one invocation of a merge pass.
+override FAN: u32 = 32u;
 // Invocations reading consecutive elements: a SIMD row of llvmpipe (8 × f32 on AVX2) reads one contiguous span.
 const LANES: u32 = 8u;
 
@@ -195,4 +199,73 @@ fn normalize_backward_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
   let c = bcoef[p.base_coef + wid.y];
   let i = wid.y * p.plane_size + e;
   bdx4[p.base_out + i] = bdy4[p.base_dy + i] * c.y - c.z - (bx4[p.base_x + i] - c.x) * c.w;
+}
+
+// ---- merge_moments / merge_sums: one level of the merge tree. Output j of segment s (a channel, group or plane)
+// combines items [j·FAN, (j + 1)·FAN) of it; item i is at base_in + s·seg_stride + (i / run)·run_stride + i % run
+// (a BatchNorm channel's runs are its planes' partials, C planes apart). Outputs are contiguous per segment. ----
+struct MergeParams {
+  segments: u32,
+  len: u32,
+  out_len: u32,
+  seg_stride: u32,
+  run: u32,
+  run_stride: u32,
+  base_in: u32,
+  base_out: u32,
+}
+
+@group(0) @binding(0) var<uniform> mp: MergeParams;
+@group(0) @binding(1) var<storage, read> qin: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> qout: array<vec4f>;
+
+// Linear invocation index of a grid1d launch.
+fn merge_index(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * WG;
+}
+
+// Address of item i0 of segment s, and its offset within its run (so the loop steps without dividing).
+fn merge_start(s: u32, i0: u32) -> vec2u {
+  return vec2u(mp.base_in + s * mp.seg_stride + (i0 / mp.run) * mp.run_stride, i0 % mp.run);
+}
+
+// (count, mean, M2) partials: shifted sums as in `moments`, the shift being the first non-empty item's mean, so
+// each level rounds the mean once and n·(mean − shift)² stays small (padding partials are empty: count 0).
+@compute @workgroup_size(WG)
+fn merge_moments(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = merge_index(gid, nwg);
+  let s = t / mp.out_len;
+  if (s >= mp.segments) { return; }
+  let j = t % mp.out_len;
+  var at = merge_start(s, j * FAN);
+  let end = min(mp.len, (j + 1u) * FAN);
+  var shift = 0.0;
+  var acc = vec3f(0.0);
+  for (var i = j * FAN; i < end; i++) {
+    let q = qin[at.x + at.y];
+    if (acc.x == 0.0) { shift = q.y; }
+    let d = q.y - shift;
+    acc += vec3f(q.x, q.x * d, q.z + q.x * d * d);
+    at.y += 1u;
+    if (at.y == mp.run) { at = vec2u(at.x + mp.run_stride, 0u); }
+  }
+  qout[mp.base_out + t] = moments_of(acc.x, shift, acc.y, acc.z);
+}
+
+// Plain sums (gradient partials).
+@compute @workgroup_size(WG)
+fn merge_sums(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = merge_index(gid, nwg);
+  let s = t / mp.out_len;
+  if (s >= mp.segments) { return; }
+  let j = t % mp.out_len;
+  var at = merge_start(s, j * FAN);
+  let end = min(mp.len, (j + 1u) * FAN);
+  var acc = vec4f(0.0);
+  for (var i = j * FAN; i < end; i++) {
+    acc += qin[at.x + at.y];
+    at.y += 1u;
+    if (at.y == mp.run) { at = vec2u(at.x + mp.run_stride, 0u); }
+  }
+  qout[mp.base_out + t] = acc;
 }

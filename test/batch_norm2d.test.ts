@@ -176,6 +176,42 @@ describe("batch_norm2d", () => {
     for (const t of [tx, rm, rv, y]) t.release();
   });
 
+  // 4 M elements per channel with a nonzero mean (batch 4 of ~1024² tiles). Odd planes take the scalar path: 131 072
+  // partials per channel, more than one llvmpipe invocation may loop over (65 535 iterations).
+  it("matches float64 on channels of 4 M elements with mean 3", async () => {
+    const shape: Shape4 = [4, 2, 1023, 1023];
+    const c = shape[1];
+    const n = sizeOf(shape);
+    const x = rand(n, 27, 2, 4);
+    // Correlated with x and of nonzero mean, so Σdy and Σdy·x̂ are large and their relative error means something.
+    const u = rand(n, 28, -0.5, 0.5);
+    const dy = x.map((v, i) => Math.fround(v - 2.5 + u[i]));
+    const w = rand(c, 29, 0.5, 1.5);
+    const b = rand(c, 30);
+    const tx = Tensor.fromArray(Float32Array.from(x), shape, true);
+    const tw = Tensor.fromArray(Float32Array.from(w), [c], true);
+    const tb = Tensor.fromArray(Float32Array.from(b), [c], true);
+    const rm = Tensor.zeros([c]);
+    const rv = Tensor.full([c], 1);
+    const tdy = Tensor.fromArray(Float32Array.from(dy), shape);
+    const y = batchNorm2d(tx, tw, tb, rm, rv, { training: true, momentum });
+    // x is exact in float32; (x − mean)·invstd·w + b rounds to a few ulps of O(1) values (~3e-7 measured) and the
+    // tree-merged float32 statistics are good to ~1e-7 relative (|x̂| ≤ 1.8): 2e-5 is a wide margin over both.
+    expectClose(await y.read(), batchNorm2dTrainRef(x, shape, w, b), { atol: 2e-5, rtol: 0 }, "y");
+    backward(y, tdy);
+    const g = batchNorm2dTrainBackwardRef(x, dy, shape, w);
+    // Sums of 4 M terms per channel, about as large as Σ|term|: a float32 tree keeps them to ~2e-7 relative.
+    const sums = { atol: 0, rtol: 1e-4 };
+    expectClose(await tw.grad!.read(), g.dweight, sums, "dweight");
+    expectClose(await tb.grad!.read(), g.dbias, sums, "dbias");
+    // dx = w·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)): O(1) values from the same sums, as accurate as y.
+    expectClose(await tx.grad!.read(), g.dx, { atol: 2e-5, rtol: 0 }, "dx");
+    for (const t of [tx, tw, tb, rm, rv, tdy, y]) {
+      t.grad?.release();
+      t.release();
+    }
+  });
+
   // Planes of 40×40 (vec4 path) and 61×67 (scalar path), 64 KiB bindings: several chunks, channels split across them.
   for (const shape of [[3, 5, 40, 40], [2, 3, 61, 67]] as Shape4[]) {
     it(`splits a tensor larger than one binding [${shape}]`, async () => {

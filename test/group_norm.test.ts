@@ -100,6 +100,37 @@ describe("group_norm", () => {
     y.release();
   });
 
+  // One group of 4 M elements with a nonzero mean, as Cosmic-CoNN's GroupNorm on 1024² tiles. Odd planes take the
+  // scalar path: 131 072 partials per group, more than one llvmpipe invocation may loop over (65 535 iterations).
+  it("matches float64 on a group of 4 M elements with mean 3", async () => {
+    const shape: Shape4 = [1, 4, 1023, 1023];
+    const n = sizeOf(shape);
+    const x = rand(n, 14, 2, 4);
+    // Correlated with x and of nonzero mean, so Σdy and Σdy·x̂ are large and their relative error means something.
+    const u = rand(n, 15, -0.5, 0.5);
+    const dy = x.map((v, i) => Math.fround(v - 2.5 + u[i]));
+    const w = rand(4, 16, 0.5, 1.5);
+    const b = rand(4, 17);
+    const tx = Tensor.fromArray(Float32Array.from(x), shape, true);
+    const tw = Tensor.fromArray(Float32Array.from(w), [4], true);
+    const tb = Tensor.fromArray(Float32Array.from(b), [4], true);
+    const tdy = Tensor.fromArray(Float32Array.from(dy), shape);
+    const y = groupNorm(tx, 1, tw, tb);
+    // x is exact in float32; (x − mean)·invstd·w + b rounds to a few ulps of O(1) values (~3e-7 measured) and the
+    // tree-merged float32 statistics are good to ~1e-7 relative (|x̂| ≤ 1.8): 2e-5 is a wide margin over both.
+    expectClose(await y.read(), groupNormRef(x, shape, 1, w, b), { atol: 2e-5, rtol: 0 }, "y");
+    backward(y, tdy);
+    const g = groupNormBackwardRef(x, dy, shape, 1, w);
+    // Sums of 1 M terms per channel, about as large as Σ|term|: a float32 tree keeps them to ~2e-7 relative.
+    const sums = { atol: 0, rtol: 1e-4 };
+    expectClose(await tw.grad!.read(), g.dweight, sums, "dweight");
+    expectClose(await tb.grad!.read(), g.dbias, sums, "dbias");
+    for (const t of [tx, tw, tb, tdy, y]) {
+      t.grad?.release();
+      t.release();
+    }
+  });
+
   // Planes of 40×40 (vec4 path) and 61×67 (scalar path), 64 KiB bindings: several chunks, groups split across them.
   for (const [shape, groups] of [[[3, 6, 40, 40], 3], [[2, 4, 61, 67], 2]] as [Shape4, number][]) {
     it(`splits a tensor larger than one binding [${shape}]`, async () => {

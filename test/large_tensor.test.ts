@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { concat } from "../src/nn/ops/concat.ts";
 import { relu } from "../src/nn/ops/elementwise.ts";
 import { gate } from "../src/nn/ops/gate.ts";
+import { batchNorm2d } from "../src/nn/ops/batch_norm2d.ts";
+import { groupNorm } from "../src/nn/ops/group_norm.ts";
 import { noGrad } from "../src/nn/autograd.ts";
 import { Tensor } from "../src/nn/tensor.ts";
 import type { Runtime } from "../src/kernels/runtime.ts";
@@ -55,6 +57,48 @@ describe("tensors larger than one storage binding", () => {
     const { err, at } = maxError(await y.read(), (i) => xs[i] * psi[i % PLANE]);
     expect(err, `worst at ${at}`).toBeLessThan(1e-7);
     for (const t of [x, p, y]) t.release();
+  });
+
+  /** Float64 mean and biased variance of planes [p0, p1) of xs. */
+  function stats(p0: number, p1: number): { mean: number; variance: number } {
+    let s = 0;
+    for (let i = p0 * PLANE; i < p1 * PLANE; i++) s += xs[i];
+    const mean = s / ((p1 - p0) * PLANE);
+    let q = 0;
+    for (let i = p0 * PLANE; i < p1 * PLANE; i++) q += (xs[i] - mean) ** 2;
+    return { mean, variance: q / ((p1 - p0) * PLANE) };
+  }
+
+  it("batch norm (training) over 144 MiB", async () => {
+    const x = Tensor.fromArray(xs, [1, C, H, W]);
+    const rm = Tensor.zeros([C]);
+    const rv = Tensor.full([C], 1);
+    const y = noGrad(() => batchNorm2d(x, null, null, rm, rv, { training: true, momentum: 0.1 }));
+    const st = Array.from({ length: C }, (_, c) => stats(c, c + 1));
+    const inv = st.map((s) => 1 / Math.sqrt(s.variance + 1e-5));
+    // Normalised values are O(1); float32 statistics over 1 M elements are good to ~1e-6 relative.
+    const { err, at } = maxError(await y.read(), (i) => {
+      const c = Math.floor(i / PLANE);
+      return (xs[i] - st[c].mean) * inv[c];
+    });
+    expect(err, `worst at ${at}`).toBeLessThan(1e-4);
+    for (const t of [x, rm, rv, y]) t.release();
+  });
+
+  it("group norm (4 groups) over 144 MiB", async () => {
+    const x = Tensor.fromArray(xs, [1, C, H, W]);
+    const y = noGrad(() => groupNorm(x, 4, null, null));
+    const per = C / 4;
+    const st = Array.from({ length: 4 }, (_, g) => stats(g * per, (g + 1) * per));
+    const inv = st.map((s) => 1 / Math.sqrt(s.variance + 1e-5));
+    // As for batch norm: O(1) outputs from float32 statistics over 9 M elements.
+    const { err, at } = maxError(await y.read(), (i) => {
+      const g = Math.floor(i / (PLANE * per));
+      return (xs[i] - st[g].mean) * inv[g];
+    });
+    expect(err, `worst at ${at}`).toBeLessThan(1e-4);
+    x.release();
+    y.release();
   });
 
   it("channel concat into 288 MiB and its split", async () => {

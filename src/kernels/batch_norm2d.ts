@@ -1,6 +1,15 @@
 // BatchNorm2d forward and backward (shaders/batch_norm2d.wgsl for the per-channel steps, shaders/norm_reduce.wgsl
 // for the passes over the activations). Buffers are NCHW float32; per-plane coefficients are vec4 per (n, c).
-import { gradPartials, momentPartials, normalizeBackwardPlanes, normalizePlanes, type Planes } from "./norm_reduce.ts";
+import {
+  gradPartials,
+  mergePartials,
+  momentPartials,
+  normalizeBackwardPlanes,
+  normalizePlanes,
+  type Partials,
+  type PartialKind,
+  type Planes,
+} from "./norm_reduce.ts";
 import { Params } from "./params.ts";
 import { grid1d } from "./ranges.ts";
 import type { Access, KernelSpec, Runtime } from "./runtime.ts";
@@ -54,8 +63,13 @@ function planesOf(s: BatchNorm2dShape): Planes {
   return { count: s.n * s.c, size: s.plane };
 }
 
-function params(s: BatchNorm2dShape, perPlane: number, mode: BatchNorm2dMode): ArrayBuffer {
-  return new Params().u32(s.n).u32(s.c).u32(perPlane).f32(s.n * s.plane).f32(mode.momentum).f32(mode.eps).bytes();
+function params(s: BatchNorm2dShape, mode: BatchNorm2dMode): ArrayBuffer {
+  return new Params().u32(s.n).u32(s.c).f32(s.n * s.plane).f32(mode.momentum).f32(mode.eps).bytes();
+}
+
+/** One merged vec4 per channel: channel c's planes are c, c + C, … (released by the caller). */
+function perChannel(rt: Runtime, s: BatchNorm2dShape, part: Partials, kind: PartialKind): GPUBuffer {
+  return mergePartials(rt, part, kind, { count: s.c, planes: s.n, segPlanes: 1, step: s.c });
 }
 
 /** y = BN(x); training mode normalises with the batch statistics and updates the running ones in place. */
@@ -64,15 +78,15 @@ export function batchNorm2dForward(rt: Runtime, s: BatchNorm2dShape, a: BatchNor
     throw new RangeError(`batch_norm2d: training needs more than 1 value per channel (got [${s.n}, ${s.c}, ${s.plane}])`);
   }
   const planes = planesOf(s);
-  const part = mode.training ? momentPartials(rt, a.x, planes) : null;
+  const stats = mode.training ? perChannel(rt, s, momentPartials(rt, a.x, planes), "moments") : null;
   const affine = a.weight !== null && a.bias !== null;
   rt.dispatch(
     spec("channel_stats", { AFFINE: Number(affine), TRAINING: Number(mode.training) }),
-    params(s, part?.perPlane ?? 0, mode),
-    [part?.buffer ?? rt.dummy, a.weight ?? rt.dummy, a.bias ?? rt.dummy, a.runningMean, a.runningVar, a.coef],
+    params(s, mode),
+    [stats ?? rt.dummy, a.weight ?? rt.dummy, a.bias ?? rt.dummy, a.runningMean, a.runningVar, a.coef],
     grid1d(rt, s.c, WG),
   );
-  if (part) rt.pool.release(part.buffer);
+  if (stats) rt.pool.release(stats);
   normalizePlanes(rt, a.x, a.coef, a.y, planes);
 }
 
@@ -86,17 +100,17 @@ export function batchNorm2dBackward(rt: Runtime, s: BatchNorm2dShape, a: BatchNo
   }
   const sums = (mode.training && a.dx !== null) || paramGrads;
   if (!sums && !a.dx) return;
-  const part = sums ? gradPartials(rt, a.dy, a.x, a.coef, planes) : null;
+  const merged = sums ? perChannel(rt, s, gradPartials(rt, a.dy, a.x, a.coef, planes), "sums") : null;
   const bcoef = rt.pool.acquire(planes.count * 16);
   // Unwanted outputs still need their own buffers: WebGPU forbids two writable bindings of one buffer.
   const scratch = paramGrads ? [] : [rt.pool.acquire(4), rt.pool.acquire(4)];
   rt.dispatch(
     spec("backward_coeffs", { AFFINE: Number(affine), TRAINING: Number(mode.training), SUMS: Number(sums) }),
-    params(s, part?.perPlane ?? 0, mode),
-    [part?.buffer ?? rt.dummy, a.coef, a.weight ?? rt.dummy, bcoef, a.dweight ?? scratch[0], a.dbias ?? scratch[1]],
+    params(s, mode),
+    [merged ?? rt.dummy, a.coef, a.weight ?? rt.dummy, bcoef, a.dweight ?? scratch[0], a.dbias ?? scratch[1]],
     grid1d(rt, s.c, WG),
   );
-  if (part) rt.pool.release(part.buffer);
+  if (merged) rt.pool.release(merged);
   for (const b of scratch) rt.pool.release(b);
   if (a.dx) normalizeBackwardPlanes(rt, a.dy, a.x, bcoef, a.dx, planes);
   rt.pool.release(bcoef);
