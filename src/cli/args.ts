@@ -1,4 +1,4 @@
-// Small helpers shared by the Deno benchmarks: flag parsing and writing results under bench/results/.
+// Small helpers shared by the command-line tools and benchmarks: flag parsing and writing benchmark results.
 
 /** Parses `--name value` / `--flag` / `--no-flag` against defaults (a boolean default makes a flag). */
 export function parseArgs<T extends Record<string, string | boolean>>(argv: string[], defaults: T): T {
@@ -25,7 +25,7 @@ export function parseArgs<T extends Record<string, string | boolean>>(argv: stri
 /** Writes `bench/results/<name>-<adapter>.json` (atomically) and returns its path. */
 export async function writeResults(name: string, report: { adapter: string }): Promise<string> {
   const slug = report.adapter.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40);
-  const dir = new URL("./results/", import.meta.url);
+  const dir = new URL("../../bench/results/", import.meta.url);
   await Deno.mkdir(dir, { recursive: true });
   const file = new URL(`${name}-${slug}.json`, dir);
   const tmp = new URL(`${name}-${slug}.json.tmp`, dir);
