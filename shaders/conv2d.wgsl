@@ -126,12 +126,11 @@ fn forward3x3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     let first = cb == 0u && p.accumulate == 0u;
     let yrow = y_sample + oy * w4;
     for (var st = st0; st < st1; st++) {
-      var acc: array<vec4f, 8>;
-      if (first) {
-        for (var j = 0u; j < 8u; j++) { acc[j] = vec4f(o.bias[j]); }
-      } else {
-        for (var j = 0u; j < 8u; j++) { acc[j] = y4[yrow + o.off[j] + st]; }
-      }
+      // This block's sum starts from zero and is added to the running total (bias or y) at the end: float32
+      // error then grows with the terms of one block plus the block count, not with all cin·9 terms (llvmpipe
+      // rounds fma's product and sum separately). The initialiser is explicit: without one, naga's output does
+      // not re-zero the array on every iteration.
+      var acc = array<vec4f, 8>();
       let more = st + 1u < w4;
       let nst = min(st + 1u, w4 - 1u);
       for (var c = 0u; c < CB; c++) {
@@ -148,6 +147,11 @@ fn forward3x3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
           lft[c][r] = xc.w;
           cur[c][r] = nx;
         }
+      }
+      if (first) {
+        for (var j = 0u; j < 8u; j++) { acc[j] += vec4f(o.bias[j]); }
+      } else {
+        for (var j = 0u; j < 8u; j++) { acc[j] += y4[yrow + o.off[j] + st]; }
       }
       for (var j = 0u; j < 8u; j++) {
         if (o.ok[j]) { y4[yrow + o.off[j] + st] = acc[j]; }
@@ -188,17 +192,18 @@ fn forward1x1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     }
     let first = cb == 0u && p.accumulate == 0u;
     for (var st = st0; st < st1; st++) {
-      var acc: array<vec4f, 8>;
-      if (first) {
-        for (var j = 0u; j < 8u; j++) { acc[j] = vec4f(o.bias[j]); }
-      } else {
-        for (var j = 0u; j < 8u; j++) { acc[j] = y4[y_sample + o.off[j] + st]; }
-      }
+      // Per-block partial sums, as in forward3x3.
+      var acc = array<vec4f, 8>();
       for (var c = 0u; c < CB1; c++) {
         let xv = x4[chan[c] + st];
         for (var j = 0u; j < 8u; j++) {
           acc[j] = fma(xv, vec4f(wk[c][j]), acc[j]);
         }
+      }
+      if (first) {
+        for (var j = 0u; j < 8u; j++) { acc[j] += vec4f(o.bias[j]); }
+      } else {
+        for (var j = 0u; j < 8u; j++) { acc[j] += y4[y_sample + o.off[j] + st]; }
       }
       for (var j = 0u; j < 8u; j++) {
         if (o.ok[j]) { y4[y_sample + o.off[j] + st] = acc[j]; }
