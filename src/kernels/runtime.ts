@@ -53,6 +53,8 @@ export class Runtime {
   private pending = 0;
   private errors: string[] = [];
   private compileChecks: Promise<void>[] = [];
+  /** Validation errors of each submitted batch, from an error scope held open while it was encoded. */
+  private batchChecks: Promise<void>[] = [];
   private lostInfo: GPUDeviceLostInfo | null = null;
   /** Uniform buffers of finished command buffers, destroyed on the next sync (they may still be in flight). */
   private retiredUniforms: GPUBuffer[] = [];
@@ -150,8 +152,18 @@ export class Runtime {
     return buf;
   }
 
+  /**
+   * Opens a validation error scope for the batch this encoder records, closed in flush(): its errors come back with
+   * the batch, in order. Uncaptured-error events alone arrive whenever the browser delivers them (in Chrome, often
+   * after onSubmittedWorkDone), so one error could surface in a later sync().
+   */
+  private newEncoder(): GPUCommandEncoder {
+    this.device.pushErrorScope("validation");
+    return this.device.createCommandEncoder();
+  }
+
   private computePass(): GPUComputePassEncoder {
-    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.encoder) this.encoder = this.newEncoder();
     if (!this.pass) this.pass = this.encoder.beginComputePass();
     return this.pass;
   }
@@ -161,7 +173,7 @@ export class Runtime {
       this.pass.end();
       this.pass = null;
     }
-    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.encoder) this.encoder = this.newEncoder();
     return this.encoder;
   }
 
@@ -217,6 +229,10 @@ export class Runtime {
     if (this.encoder) {
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = null;
+      const recent = this.lastKernels.slice(-3).join(", ");
+      this.batchChecks.push(this.device.popErrorScope().then((e) => {
+        if (e) this.errors.push(`${e.message}${recent ? ` (recent kernels: ${recent})` : ""}`);
+      }));
     }
     this.pending = 0;
   }
@@ -238,8 +254,9 @@ export class Runtime {
   }
 
   private async throwErrors(): Promise<void> {
-    const checks = this.compileChecks;
+    const checks = [...this.compileChecks, ...this.batchChecks];
     this.compileChecks = [];
+    this.batchChecks = [];
     await Promise.all(checks);
     this.checkAlive();
     if (this.errors.length) {
