@@ -17,7 +17,8 @@ export class BatchNorm2d extends Norm {
   /** Host-side count (PyTorch keeps it as an int64 buffer; we keep it for the state dict only). */
   batchesTracked = 0;
 
-  constructor(readonly channels: number, readonly momentum = 0.1, readonly eps = 1e-5) {
+  /** `momentum` is mutable so running statistics can be re-estimated with a cumulative average (trainer). */
+  constructor(readonly channels: number, public momentum = 0.1, readonly eps = 1e-5) {
     super();
     this.weight = this.param("weight", Tensor.full([channels], 1));
     this.bias = this.param("bias", Tensor.zeros([channels]));
