@@ -65,3 +65,24 @@ export const EV_PER_PAIR = 3.65;
 export const MIP_MPV = 80;
 /** Silicon density, g/cm³ (electron ranges from the Katz–Penfold formula are in g/cm²). */
 export const SILICON_DENSITY = 2.33;
+
+/** A camera on a telescope, as simulateScience needs it: optics (pixel scale, zero points), site sky, and the CCD.
+ * DECAM_CAMERA is the default; src/data/synth/lco.ts defines the LCO-like ones. */
+export interface Camera {
+  name: string;
+  /** ″/pixel. */
+  pixelScale: number;
+  /** mag giving 1 e⁻/s at airmass 1, per band. */
+  zeroPoint: Record<Band, number>;
+  /** Sky surface brightness, mag/arcsec², per band. */
+  skyBrightness: Record<Band, number>;
+  ccd: Ccd;
+}
+
+export const DECAM_CAMERA: Camera = {
+  name: "decam",
+  pixelScale: DECAM.pixelScale,
+  zeroPoint: DECAM.zeroPoint,
+  skyBrightness: DECAM.skyBrightness,
+  ccd: DECAM,
+};

@@ -16,3 +16,5 @@ export { injectCosmics, type Injected, type InjectOptions, KC, robustSigma } fro
 export { asinhStretch, cutout, encodePng } from "./png.ts";
 export { type ScienceFrame, type ScienceMeta, type ScienceOptions, simulateScience } from "./science.ts";
 export { countRate, skyRate } from "./sky.ts";
+export { type Camera, DECAM_CAMERA } from "./constants.ts";
+export { LCO_CLASSES, type LcoClass, type Telescope, TELESCOPES } from "./lco.ts";

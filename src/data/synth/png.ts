@@ -1,4 +1,4 @@
-// Previews: an 8-bit greyscale PNG (zlib via CompressionStream("deflate"), CRC-32 per chunk) of an asinh-stretched
+// Previews: an 8-bit greyscale or RGB PNG (zlib via CompressionStream("deflate"), CRC-32 per chunk) of an asinh-stretched
 // image, for looking at what the simulator makes.
 
 const CRC_TABLE = new Uint32Array(256);
@@ -29,15 +29,24 @@ async function deflate(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** Encodes width × height grey levels (row 0 at the top) as a PNG. */
-export async function encodePng(grey: Uint8Array, width: number, height: number): Promise<Uint8Array> {
-  const raw = new Uint8Array(height * (width + 1)); // each row: filter byte 0, then the pixels
-  for (let y = 0; y < height; y++) raw.set(grey.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+/** Encodes width × height grey levels (or RGB triplets with channels = 3), row 0 at the top, as a PNG. */
+export async function encodePng(
+  grey: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3 = 1,
+): Promise<Uint8Array> {
+  if (grey.length !== width * height * channels) {
+    throw new Error(`encodePng: ${grey.length} bytes for ${width} × ${height} × ${channels}`);
+  }
+  const row = width * channels;
+  const raw = new Uint8Array(height * (row + 1)); // each row: filter byte 0, then the pixels
+  for (let y = 0; y < height; y++) raw.set(grey.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
   view.setUint32(0, width);
   view.setUint32(4, height);
-  ihdr.set([8, 0, 0, 0, 0], 8); // 8 bits, greyscale, deflate, adaptive filtering, no interlace
+  ihdr.set([8, channels === 3 ? 2 : 0, 0, 0, 0], 8); // 8 bits, grey (0) or RGB (2), deflate, filtering, no interlace
   const parts = [
     new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk("IHDR", ihdr),

@@ -1,14 +1,14 @@
 // DECam-like science frames: sky + stars + galaxies through a Moffat PSF, Poisson noise, saturation with column
 // bleeding, optional bad columns, read noise, gain and bias. Cosmic-ray free unless `cosmics` is set.
 import { Rng } from "../../nn/init.ts";
-import { type Band, DECAM } from "./constants.ts";
+import { type Band, type Camera, DECAM } from "./constants.ts";
 import { addCosmics, type CosmicRates } from "./cosmics.ts";
 import { CR_RATES, maskThreshold } from "./dark.ts";
 import { applyBadColumns, type BadColumn, bleed, drawBadColumns, poissonImage, readout } from "./detector.ts";
 import { drawGalaxies, GALAXY_COUNTS, shootGalaxies } from "./galaxies.ts";
 import { moffat } from "./psf.ts";
 import { poisson } from "./random.ts";
-import { skyRate } from "./sky.ts";
+import { countRate, skyRate } from "./sky.ts";
 import { countBetween, drawStars, renderStars, type Source, STAR_COUNTS } from "./stars.ts";
 
 export interface ScienceOptions {
@@ -35,9 +35,13 @@ export interface ScienceOptions {
   extraStars?: readonly Source[];
   /** Add the cosmic rays of the exposure too (default false: frames are the clean U of the injection recipe). */
   cosmics?: boolean | CosmicRates;
+  /** Telescope + camera (pixel scale, zero points, sky, CCD); default DECam on the Blanco (DECAM_CAMERA). */
+  camera?: Camera;
 }
 
 export interface ScienceMeta {
+  /** Camera name ("decam" unless `camera` was given). */
+  camera: string;
   band: Band;
   seed: number;
   exposure: number;
@@ -77,12 +81,14 @@ export function simulateScience(opts: ScienceOptions): ScienceFrame {
   const seeing = opts.seeing ?? rng.uniform(0.9, 1.3);
   const beta = opts.beta ?? rng.uniform(2.5, 4.765);
   const bias = opts.bias ?? 0;
-  const scale = DECAM.pixelScale, zp = DECAM.zeroPoint[band];
+  const cam = opts.camera;
+  const ccd = cam?.ccd ?? DECAM;
+  const scale = cam?.pixelScale ?? DECAM.pixelScale, zp = cam?.zeroPoint[band] ?? DECAM.zeroPoint[band];
   const psf = moffat(seeing / scale, beta);
   const arcmin2 = width * height * (scale / 60) ** 2;
 
   // Expected e⁻ of sky and stars; galaxies are photon-shot (their Poisson noise comes with them).
-  const skyE = skyRate(band) * exposure;
+  const skyE = (cam ? countRate(cam.skyBrightness[band], zp) * scale * scale : skyRate(band)) * exposure;
   const expected = new Float32Array(width * height).fill(skyE);
   const starDensity = opts.starDensity ?? STAR_COUNTS.densityAt24;
   const bright = opts.brightestStar ?? STAR_COUNTS.brightest;
@@ -98,25 +104,26 @@ export function simulateScience(opts: ScienceOptions): ScienceFrame {
   let crMask: Uint8Array | undefined;
   if (opts.cosmics) {
     const cr = new Float32Array(width * height);
-    addCosmics(cr, width, height, DECAM, opts.cosmics === true ? CR_RATES.decam : opts.cosmics, exposure, rng);
+    addCosmics(cr, width, height, ccd, opts.cosmics === true ? CR_RATES.decam : opts.cosmics, exposure, rng);
     crMask = new Uint8Array(width * height);
-    const threshold = maskThreshold(DECAM);
+    const threshold = maskThreshold(ccd);
     for (let i = 0; i < cr.length; i++) {
       const q = Math.round(cr[i]);
       charge[i] += q;
       if (q > threshold) crMask[i] = 1;
     }
   }
-  const saturated = bleed(charge, width, height, DECAM.fullWell);
+  const saturated = bleed(charge, width, height, ccd.fullWell);
   const badColumns = opts.badColumns ? drawBadColumns(rng, width, height) : [];
   applyBadColumns(charge, width, badColumns);
-  const image = readout(charge, DECAM, bias, rng);
-  const sky = skyE / DECAM.gain;
+  const image = readout(charge, ccd, bias, rng);
+  const sky = skyE / ccd.gain;
   return {
     image,
     sky,
     crMask,
     meta: {
+      camera: cam?.name ?? "decam",
       band,
       seed,
       exposure,
@@ -125,8 +132,8 @@ export function simulateScience(opts: ScienceOptions): ScienceFrame {
       fwhmPixels: psf.fwhm,
       sky,
       bias,
-      gain: DECAM.gain,
-      readNoise: DECAM.readNoise,
+      gain: ccd.gain,
+      readNoise: ccd.readNoise,
       zeroPoint: zp,
       pixelScale: scale,
       stars: stars.length,
