@@ -2,6 +2,7 @@
 // loss, BatchNorm in train mode for the first 40% of epochs then frozen) and the named presets.
 import { VARIANTS, type VariantName } from "../modules/unet.ts";
 import type { PlateauOptions } from "./plateau.ts";
+import type { SynthPreset } from "../../data/dataset/synth.ts";
 
 export type LossName = "bce" | "median-weighted-bce";
 export const LOSSES: readonly LossName[] = ["bce", "median-weighted-bce"];
@@ -53,13 +54,13 @@ export interface Preset {
   about: string;
   config: Partial<TrainConfig>;
   /** Simulated data used when no --data is given: synthDataset's preset name. */
-  synth: string;
+  synth: SynthPreset;
 }
 
 export const PRESETS: Record<string, Preset> = {
   quick: {
-    about: "≤ 15 min on a 2-core CPU: 64² crops of a small simulated DECam-like set, 6 epochs of ≤ 40 steps",
-    config: { epochs: 6, batch: 16, patch: 64, stepsPerEpoch: 40, bnRecalibrate: 16 },
+    about: "≤ 15 min on a 2-core CPU: random 64² crops of a small simulated DECam-like set, 12 epochs of ≤ 16 steps",
+    config: { epochs: 12, batch: 16, patch: 64, stepsPerEpoch: 16, bnRecalibrate: 16 },
     synth: "quick",
   },
   paper: {
