@@ -11,7 +11,7 @@ import { createVariant, VARIANTS, type VariantName } from "../src/nn/modules/une
 import { init, Tensor, tidy } from "../src/nn/tensor.ts";
 
 /** Other runtimes on this machine (2 CPU cores), MP/s at 256² and 1024²; null where they fail. */
-const ALTERNATIVES: { name: string; mps: Record<number, number | null>; note: string }[] = [
+export const ALTERNATIVES: { name: string; mps: Record<number, number | null>; note: string }[] = [
   { name: "PyTorch CPU", mps: { 256: 0.32, 1024: 0.107 }, note: "" },
   { name: "ONNX Runtime Web wasm", mps: { 256: 0.12, 1024: 0.13 }, note: "" },
   { name: "ONNX Runtime Web WebGPU", mps: { 256: 0.026, 1024: null }, note: "crashes at 1024²" },
@@ -31,7 +31,8 @@ export interface InferResult {
   peakLiveBytes: number;
 }
 
-async function timeOnce(
+/** Seconds of one forward + read-back, and the pool bytes live at the end of the forward pass. */
+export async function timeOnce(
   model: ReturnType<typeof createVariant>,
   input: Float32Array,
   size: number,
@@ -49,6 +50,50 @@ async function timeOnce(
   await out.read();
   out.release();
   return [(performance.now() - t0) / 1000, peak];
+}
+
+/** The benchmark's input: a smooth background with sharp spikes (the values do not change the speed). */
+export function testImage(size: number): Float32Array {
+  const input = new Float32Array(size * size);
+  for (let i = 0; i < input.length; i++) input[i] = 100 + 10 * Math.sin(i * 0.37) + (i % 97 === 0 ? 500 : 0);
+  return input;
+}
+
+/** One warm-up run, then `reps` timed runs of one variant at one size. */
+export async function benchInfer(
+  model: ReturnType<typeof createVariant>,
+  variant: VariantName,
+  size: number,
+  reps: number,
+): Promise<InferResult> {
+  const input = testImage(size);
+  await timeOnce(model, input, size); // warm-up
+  const runs: number[] = [];
+  let peakLiveBytes = 0;
+  for (let r = 0; r < reps; r++) {
+    const [s, peak] = await timeOnce(model, input, size);
+    runs.push(s);
+    peakLiveBytes = Math.max(peakLiveBytes, peak);
+  }
+  const sorted = [...runs].sort((a, b) => a - b);
+  const seconds = sorted[Math.floor(sorted.length / 2)];
+  const mp = (size * size) / 1e6;
+  return { variant, size, seconds, mps: mp / seconds, bestMps: mp / sorted[0], runs, peakLiveBytes };
+}
+
+export const INFER_HEADER =
+  "variant            size   median s     MP/s  best MP/s   runs (s)                     peak live MiB";
+
+export function formatInferRow(r: InferResult): string {
+  return `${r.variant.padEnd(17)} ${String(r.size).padStart(5)} ${r.seconds.toFixed(3).padStart(10)} ` +
+    `${r.mps.toFixed(3).padStart(8)} ${r.bestMps.toFixed(3).padStart(10)}   ` +
+    `${r.runs.map((t) => t.toFixed(2)).join(" ").padEnd(28)} ` +
+    `${(r.peakLiveBytes / 2 ** 20).toFixed(0).padStart(8)}`;
+}
+
+/** Default timed runs per size. */
+export function defaultInferReps(size: number): number {
+  return size >= 1024 ? 3 : 5;
 }
 
 async function main(): Promise<void> {
@@ -69,33 +114,15 @@ async function main(): Promise<void> {
   }
   const rt = await init();
   log(`adapter: ${rt.adapterName}`);
-  log("variant            size   median s     MP/s  best MP/s   runs (s)                     peak live MiB");
+  log(INFER_HEADER);
   const results: InferResult[] = [];
   for (const variant of variants as VariantName[]) {
     const model = createVariant(variant, 1).eval();
     for (const size of sizes) {
-      const input = new Float32Array(size * size);
-      for (let i = 0; i < input.length; i++) input[i] = 100 + 10 * Math.sin(i * 0.37) + (i % 97 === 0 ? 500 : 0);
-      await timeOnce(model, input, size); // warm-up
-      const reps = args.reps ? Number(args.reps) : size >= 1024 ? 3 : 5;
-      const runs: number[] = [];
-      let peakLiveBytes = 0;
-      for (let r = 0; r < reps; r++) {
-        const [s, peak] = await timeOnce(model, input, size);
-        runs.push(s);
-        peakLiveBytes = Math.max(peakLiveBytes, peak);
-      }
-      const sorted = [...runs].sort((a, b) => a - b);
-      const seconds = sorted[Math.floor(sorted.length / 2)];
-      const mp = (size * size) / 1e6;
-      const result = { variant, size, seconds, mps: mp / seconds, bestMps: mp / sorted[0], runs, peakLiveBytes };
+      const reps = args.reps ? Number(args.reps) : defaultInferReps(size);
+      const result = await benchInfer(model, variant, size, reps);
       results.push(result);
-      log(
-        `${variant.padEnd(17)} ${String(size).padStart(5)} ${seconds.toFixed(3).padStart(10)} ` +
-          `${result.mps.toFixed(3).padStart(8)} ${result.bestMps.toFixed(3).padStart(10)}   ` +
-          `${runs.map((t) => t.toFixed(2)).join(" ").padEnd(28)} ` +
-          `${(peakLiveBytes / 2 ** 20).toFixed(0).padStart(8)}`,
-      );
+      log(formatInferRow(result));
     }
     model.release();
     rt.pool.trim();

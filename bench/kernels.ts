@@ -14,10 +14,10 @@ import {
 import { getRuntime, type Runtime } from "../src/kernels/runtime.ts";
 import { parseArgs, writeResults } from "../src/cli/args.ts";
 
-type Op = "conv2d" | "conv_transpose2d";
-type Pass = "forward" | "backward_input" | "backward_weight";
+export type Op = "conv2d" | "conv_transpose2d";
+export type Pass = "forward" | "backward_input" | "backward_weight";
 
-interface Shape {
+export interface Shape {
   op: Op;
   kernel: number;
   cin: number;
@@ -60,6 +60,20 @@ export function flops(s: Shape, n: number): number {
   // A 2×2 stride-2 transposed conv maps each input pixel to 4 outputs, one tap each.
   return 2 * n * s.cin * s.cout * s.h * s.w * taps;
 }
+
+/** Repeats per shape: batch 16 at 256² takes seconds per pass on a 2-core CPU, so fewer there. */
+export function defaultReps(s: Shape, n: number): number {
+  return n * s.h * s.w >= 16 * 128 * 128 ? 3 : 5;
+}
+
+/** One result line of the table `deno task bench:kernels` prints (the browser page prints the same). */
+export function formatKernelRow(r: KernelResult): string {
+  return `${r.op.padEnd(18)} ${r.kernel}  ${r.pass.padEnd(15)} ${String(r.n).padStart(2)} ${String(r.cin).padStart(5)}` +
+    `${String(r.cout).padStart(5)}${String(r.h).padStart(5)}${String(r.w).padStart(5)}` +
+    `${r.ms.toFixed(2).padStart(10)}${r.gflops.toFixed(2).padStart(10)}`;
+}
+
+export const KERNEL_HEADER = "op                 k  pass             n   cin cout    h    w        ms   GFLOP/s";
 
 function randomBuffer(rt: Runtime, count: number, seed: number): GPUBuffer {
   const data = new Float32Array(count);
@@ -136,20 +150,15 @@ async function main(): Promise<void> {
   const rt = await getRuntime();
   const log = (s: string) => (args.json ? console.error(s) : console.log(s));
   log(`adapter: ${rt.adapterName}`);
-  log("op                 k  pass             n   cin cout    h    w        ms   GFLOP/s");
+  log(KERNEL_HEADER);
   const results: KernelResult[] = [];
   for (const n of String(args.batch).split(",").map(Number)) {
     for (const s of UNET_SHAPES) {
       if (args.only && s.op !== args.only) continue;
-      // Batch 16 at 256² takes seconds per pass on a 2-core CPU: fewer repeats there.
-      const reps = args.reps ? Number(args.reps) : n * s.h * s.w >= 16 * 128 * 128 ? 3 : 5;
+      const reps = args.reps ? Number(args.reps) : defaultReps(s, n);
       for (const r of await benchShape(rt, s, n, reps)) {
         results.push(r);
-        log(
-          `${r.op.padEnd(18)} ${r.kernel}  ${r.pass.padEnd(15)} ${String(r.n).padStart(2)} ${String(r.cin).padStart(5)}` +
-            `${String(r.cout).padStart(5)}${String(r.h).padStart(5)}${String(r.w).padStart(5)}` +
-            `${r.ms.toFixed(2).padStart(10)}${r.gflops.toFixed(2).padStart(10)}`,
-        );
+        log(formatKernelRow(r));
       }
     }
   }

@@ -7,12 +7,13 @@ interface Hooks {
   crgpuDone?: () => Promise<void>;
 }
 
-export async function start(): Promise<void> {
+/** `only`: a regular expression; tests whose full name does not match are reported as skipped. */
+export async function start(only?: string): Promise<void> {
   const hooks = globalThis as Hooks;
   const sent: Promise<void>[] = [];
   await runAll((r) => {
     sent.push(hooks.crgpuReport?.(r) ?? Promise.resolve());
-  });
+  }, only === undefined ? undefined : new RegExp(only));
   await Promise.all(sent);
   await hooks.crgpuDone?.();
 }

@@ -230,13 +230,25 @@ function describeError(e: unknown): string {
   return String(e);
 }
 
-/** Runs every registered test in order; a failing beforeAll fails every test of its suite. */
-export async function runAll(report: (r: TestResult) => void): Promise<void> {
+/**
+ * Runs every registered test in order; a failing beforeAll fails every test of its suite. With `only`, tests whose
+ * full name ("suite > test") does not match are reported as skipped (and hooks of suites with none left do not run).
+ */
+export async function runAll(report: (r: TestResult) => void, only?: RegExp): Promise<void> {
+  filter = only ?? null;
   await runSuite(root, [], false, report);
 }
 
+let filter: RegExp | null = null;
+
+function selected(item: Suite | Case, path: string[]): boolean {
+  if (!filter) return true;
+  if ("items" in item) return item.items.some((i) => selected(i, [...path, item.name]));
+  return filter.test([...path, item.name].filter((n) => n).join(" > "));
+}
+
 async function runSuite(s: Suite, path: string[], skipped: boolean, report: (r: TestResult) => void): Promise<void> {
-  const skip = skipped || s.skip;
+  const skip = skipped || s.skip || !selected(s, path);
   const names = s.name ? [...path, s.name] : path;
   let hookError: string | undefined;
   if (!skip) {
@@ -256,7 +268,7 @@ async function runSuite(s: Suite, path: string[], skipped: boolean, report: (r: 
       continue;
     }
     const name = [...names, item.name].join(" > ");
-    if (skip || item.skip) {
+    if (skip || item.skip || !selected(item, names)) {
       report({ name, status: "skip", ms: 0 });
     } else if (hookError) {
       report({ name, status: "fail", ms: 0, error: hookError });
