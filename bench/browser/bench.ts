@@ -12,7 +12,7 @@ import { init } from "../../src/nn/tensor.ts";
 import { ALTERNATIVES, benchInfer, defaultInferReps, type InferResult } from "../infer.ts";
 import { benchShape, defaultReps, formatKernelRow, KERNEL_HEADER, type KernelResult, UNET_SHAPES } from "../kernels.ts";
 import { barChart, table } from "./chart.ts";
-import { benchTrainStep, type TrainResult } from "./train_step.ts";
+import { benchTrainStep, type TrainResult } from "../train_step.ts";
 
 type Suite = "kernels" | "infer" | "train";
 const SUITES: Suite[] = ["kernels", "infer", "train"];

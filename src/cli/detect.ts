@@ -18,6 +18,7 @@ import {
 import { VARIANTS, type VariantName } from "../nn/modules/unet.ts";
 import { init } from "../nn/tensor.ts";
 import { GpuError } from "../kernels/runtime.ts";
+import { exists } from "./files.ts";
 
 const DEFAULT_MODEL = new URL("../../models/default.safetensors", import.meta.url);
 
@@ -124,14 +125,6 @@ async function readBytes(path: string | URL, what: string): Promise<Uint8Array> 
   }
 }
 
-async function exists(path: string | URL): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Fails before hours of work rather than after: the output's folder must exist. */
 async function checkOutputDir(path: string): Promise<void> {

@@ -3,6 +3,7 @@
 //   deno task train --variant deepcr --data <dir> --epochs 60 --out runs/deepcr
 //   deno task train --resume runs/deepcr              continue a killed run exactly
 import { parseArgs } from "./args.ts";
+import { exists, writeAtomic } from "./files.ts";
 import { init, rt } from "../nn/tensor.ts";
 import { saveModel } from "../nn/checkpoint/model.ts";
 import { VARIANTS, type VariantName } from "../nn/modules/unet.ts";
@@ -113,22 +114,7 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
   return { config: c, preset: presetName };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** Temp file + rename: a kill never leaves a half-written file behind. */
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-  else await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
-}
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

@@ -1,57 +1,10 @@
-// 8-bit RGB PNG encoding for the report's cutouts (the simulator's png.ts writes greyscale only), and the
-// display stretch of an image cutout.
+// PNG helpers for the report's cutouts (RGB through the simulator's encoder), and the display stretch of a cutout.
 
-const CRC_TABLE = new Uint32Array(256);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  CRC_TABLE[n] = c >>> 0;
-}
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-async function deflate(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
+import { encodePng } from "../data/synth/png.ts";
 
 /** Encodes width × height RGB triples (row 0 at the top) as a PNG. */
-export async function encodePngRgb(rgb: Uint8Array, width: number, height: number): Promise<Uint8Array> {
-  if (rgb.length !== width * height * 3) {
-    throw new RangeError(`encodePngRgb: ${rgb.length} bytes for ${width} × ${height} × 3`);
-  }
-  const row = width * 3;
-  const raw = new Uint8Array(height * (row + 1)); // each row: filter byte 0, then the pixels
-  for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
-  const ihdr = new Uint8Array(13);
-  const view = new DataView(ihdr.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, truecolour, deflate, adaptive filtering, no interlace
-  const parts = [
-    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", await deflate(raw)),
-    chunk("IEND", new Uint8Array(0)),
-  ];
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, at), (at += p.length);
-  return out;
+export function encodePngRgb(rgb: Uint8Array, width: number, height: number): Promise<Uint8Array> {
+  return encodePng(rgb, width, height, 3);
 }
 
 /** data: URI of a PNG. */

@@ -11,29 +11,13 @@ import { rt, Tensor, tidy } from "../tensor.ts";
 import { bnTrainEpochs, checkConfig, type TrainConfig } from "./config.ts";
 import { medianWeights } from "./loss_weights.ts";
 import { Plateau, type PlateauState } from "./plateau.ts";
+import type { Batch, BatchOptions } from "../../data/dataset/loader.ts";
+import type { SplitName } from "../../data/dataset/manifest.ts";
 
-/** A batch as the dataset loader hands it out (src/data/dataset.ts satisfies this structurally). */
-export interface TrainBatch {
-  n: number;
-  size: number;
-  images: Float32Array;
-  masks: Float32Array;
-  ignore: Float32Array | null;
-}
-
-export interface SourceBatchOptions {
-  batch: number;
-  seed: number;
-  epoch: number;
-  start?: number;
-  shuffle?: boolean;
-  crop?: number;
-  sky?: [number, number] | false;
-  flips?: boolean;
-  dropLast?: boolean;
-}
-
-export type Split = "train" | "val" | "test";
+/** A training batch (the dataset loader's, without its chunk records). */
+export type TrainBatch = Omit<Batch, "info">;
+export type SourceBatchOptions = BatchOptions;
+export type Split = SplitName;
 
 /** What the trainer needs of a dataset. */
 export interface BatchSource {

@@ -1,12 +1,12 @@
 // One training step of a paper UNet, timed as bench/train.ts times it (forward + BCE + backward + Adam lr 0.005,
 // inside `tidy`, the loss read back; one warm-up step, then `reps` timed steps, the median reported), for the
-// browser page. Same input as bench/train.ts: sky with noise plus sparse bright hits (seed 5).
-import { backward } from "../../src/nn/autograd.ts";
-import { Rng } from "../../src/nn/init.ts";
-import { createVariant, type VariantName } from "../../src/nn/modules/unet.ts";
-import { bceLoss } from "../../src/nn/ops/bce_loss.ts";
-import { Adam } from "../../src/nn/optim.ts";
-import { rt, Tensor, tidy } from "../../src/nn/tensor.ts";
+// browser page and for `deno task bench:train`: sky with noise plus sparse bright hits (seed 5).
+import { backward } from "../src/nn/autograd.ts";
+import { Rng } from "../src/nn/init.ts";
+import { createVariant, type VariantName } from "../src/nn/modules/unet.ts";
+import { bceLoss } from "../src/nn/ops/bce_loss.ts";
+import { Adam } from "../src/nn/optim.ts";
+import { rt, Tensor, tidy } from "../src/nn/tensor.ts";
 
 /** The record bench/train.ts writes to bench/results/train-*.json. */
 export interface TrainResult {
