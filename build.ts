@@ -3,8 +3,10 @@
 //   dist/index.html               links to the pages
 //   dist/detect.html, detect.js   CR detection of a FITS file (src/web/); imports ./crgpu.js
 //   dist/bench.html, bench.js     kernel / inference / training benchmarks (bench/browser/); self-contained
+//   dist/train.html, train.js     training in the browser on simulated data (src/web/train*.ts); self-contained
 // Run: `deno run -A build.ts` (npm run build). `buildIfStale()` rebuilds only when a source is newer than dist/.
 import * as esbuild from "esbuild";
+import { buildTrainPage, TRAIN_OUTPUTS } from "./src/web/train_build.ts";
 
 const root = new URL("./", import.meta.url);
 const path = (rel: string) => new URL(rel, root).pathname;
@@ -27,6 +29,7 @@ export const OUTPUTS = [
   "dist/detect.js",
   "dist/bench.html",
   "dist/bench.js",
+  ...TRAIN_OUTPUTS,
 ];
 
 /** Static files copied into dist/ as they are. */
@@ -79,6 +82,7 @@ export async function build(): Promise<{ bytes: number; shaders: string[] }> {
       plugins: [libraryAsBundle],
     }),
     esbuild.build({ ...common, entryPoints: [path("bench/browser/bench.ts")], outfile: path("dist/bench.js") }),
+    buildTrainPage(common, path), // dist/train.js (self-contained: no libraryAsBundle) + dist/train.html
   ]);
   const code = await Deno.readTextFile(path("dist/crgpu.js"));
   checkBrowserSafe(lib.metafile, code, "dist/crgpu.js");
@@ -129,7 +133,7 @@ if (import.meta.main) {
   try {
     const { bytes, shaders } = await build();
     console.log(`dist/crgpu.js: ${(bytes / 1024).toFixed(0)} KiB, ${shaders.length} shaders embedded; ` +
-      `pages: dist/index.html, dist/detect.html, dist/bench.html`);
+      `pages: dist/index.html, dist/detect.html, dist/train.html, dist/bench.html`);
   } finally {
     await esbuild.stop();
   }

@@ -128,6 +128,7 @@ export function repoMounts(): Mount[] {
 export const PAGES: [string, string][] = [
   ["/dist/index.html", "index"],
   ["/dist/detect.html", "cosmic-ray detection of a FITS file"],
+  ["/dist/train.html", "training on data simulated in the page (quick preset; ?auto=1&… for automation)"],
   ["/dist/bench.html", "benchmarks (kernels, inference, training step)"],
 ];
 
@@ -144,7 +145,7 @@ async function main(): Promise<number> {
     served = serveStatic(repoMounts(), {
       hostname: String(args.host),
       port,
-      redirects: { "/": "/dist/index.html", "/detect": "/dist/detect.html", "/bench": "/dist/bench.html" },
+      redirects: { "/": "/dist/index.html", "/detect": "/dist/detect.html", "/train": "/dist/train.html", "/bench": "/dist/bench.html" },
     });
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {

@@ -1,8 +1,9 @@
 // Runs tests in headless Chromium with WebGPU on SwiftShader: each test file is bundled with esbuild ("vitest"
 // aliased to a small shim), served from 127.0.0.1 and opened in its own page; results come back through functions
 // exposed by Playwright. library.test.ts runs against the built dist/crgpu.js; unet_parity.test.ts reads
-// ../shared over HTTP through a Deno shim; "detect-page" drives the detection page (detect_page.ts).
-//   deno run -A test/browser/run.ts [file names without .test.ts, or detect-page]
+// ../shared over HTTP through a Deno shim; "detect-page" drives the detection page (detect_page.ts), "train-page"
+// a few training steps in the training page (train_page_check.ts).
+//   deno run -A test/browser/run.ts [file names without .test.ts, detect-page, train-page]
 // Without /usr/bin/chromium (or $CHROMIUM) this skips with exit 0, unless CI=true. BROWSER_TEST_TIMEOUT_S sets
 // the time limit per file (600 s).
 import * as esbuild from "esbuild";
@@ -11,6 +12,7 @@ import { browserOptions, build } from "../../build.ts";
 import { type Mount, serveStatic } from "../../src/cli/serve.ts";
 import { adapterInfo, chromiumPath, launchChromium, wantedChromium } from "./chromium.ts";
 import { DETECT_PAGE, runDetectPage } from "./detect_page.ts";
+import { runTrainPage, TRAIN_PAGE } from "./train_page_check.ts";
 import type { TestResult } from "./vitest_shim.ts";
 
 interface Entry {
@@ -155,8 +157,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const all = [...FILES, PARITY];
-  const names = Deno.args.length ? Deno.args : [...all.map((e) => e.name), DETECT_PAGE];
-  const entries = names.filter((n) => n !== DETECT_PAGE).map((n) => all.find((e) => e.name === n) ?? { name: n });
+  const names = Deno.args.length ? Deno.args : [...all.map((e) => e.name), DETECT_PAGE, TRAIN_PAGE];
+  const pages = [DETECT_PAGE, TRAIN_PAGE];
+  const entries = names.filter((n) => !pages.includes(n)).map((n) => all.find((e) => e.name === n) ?? { name: n });
   const t0 = performance.now();
   await build();
   const dir = await Deno.makeTempDir({ prefix: "crgpu-browser-" });
@@ -196,6 +199,12 @@ async function main(): Promise<number> {
       const t1 = performance.now();
       const results = await runDetectPage(browser.ctx, base, printResult);
       tally(DETECT_PAGE, { results, ms: performance.now() - t1 });
+    }
+    if (names.includes(TRAIN_PAGE)) {
+      console.log(`${TRAIN_PAGE} (test/browser/train_page_check.ts)`);
+      const t1 = performance.now();
+      const results = await runTrainPage(browser.ctx, base, printResult);
+      tally(TRAIN_PAGE, { results, ms: performance.now() - t1 });
     }
   } finally {
     await browser.close();
