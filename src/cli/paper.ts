@@ -20,8 +20,9 @@ const VARIANTS = ["deepcr", "att-deepcr", "cosmic-conn", "att-cosmic-conn"] as c
 
 const USAGE = `usage: deno task paper [--out runs/paper] [--epochs 10] [--steps-per-epoch 15] [--batch 16] [--patch 64]
                        [--data quick|default|paper] [--seed 1] [--variants ${VARIANTS.join(",")}]
-                       [--published ../shared/models | none] [--sweep 20]
+                       [--published ../shared/models | none] [--sweep 20] [--frames N] [--test-frames N]
 --sweep: LACosmic sigclip values, log-spaced over the paper's [1, 20] (fewer = faster evaluation).
+--frames, --test-frames: science frames simulated for training (DECam) and for each test set (default: the preset's).
 Defaults fit this 2-core CPU (about 1 h 40 min in all: ~20 min per variant, data and evaluation ~15 min).
 The full-size run (the paper's 20,480 patches of 256², 60 epochs) is for a GPU machine:
   deno task paper --data paper --epochs 60 --steps-per-epoch 0 --patch 256 --out runs/paper-full`;
@@ -58,7 +59,16 @@ export async function main(argv: string[]): Promise<number> {
     variants: VARIANTS.join(","),
     published: new URL("../../../shared/models", import.meta.url).pathname,
     sweep: "20",
+    frames: "",
+    "test-frames": "",
   });
+  const count = (name: string, text: string): number | undefined => {
+    if (text === "") return undefined;
+    const v = Number(text);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} needs an integer ≥ 1 (got ${text})`);
+    return v;
+  };
+  const frames = count("frames", a.frames), testFrames = count("test-frames", a["test-frames"]);
   const sweepN = Number(a.sweep);
   if (!(Number.isInteger(sweepN) && sweepN >= 2)) throw new Error(`--sweep needs an integer ≥ 2 (got ${a.sweep})`);
   const sweep = Array.from({ length: sweepN }, (_, k) => Number((20 ** (k / (sweepN - 1))).toPrecision(4)));
@@ -83,7 +93,14 @@ export async function main(argv: string[]): Promise<number> {
     if (await exists(`${dir}/dataset.json`)) continue;
     stage(`simulating the ${mode} dataset (${a.data}) → ${dir}`);
     const ts = performance.now();
-    await synthDataset({ out: dir, mode, preset: a.data as SynthPreset, seed: mode === "decam" ? seed : seed + 1000 });
+    await synthDataset({
+      out: dir,
+      mode,
+      preset: a.data as SynthPreset,
+      seed: mode === "decam" ? seed : seed + 1000,
+      testFrames,
+      ...(mode === "decam" && frames ? { frames } : {}),
+    });
     console.log(`   ${duration((performance.now() - ts) / 1000)}`);
   }
 

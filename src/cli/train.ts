@@ -12,12 +12,14 @@ import { decodeSnapshot, encodeSnapshot } from "../nn/train/snapshot_io.ts";
 import { duration, progressLine } from "../nn/train/progress.ts";
 import { type EpochLog, Trainer } from "../nn/train/trainer.ts";
 import { lossCurveSvg } from "../eval/loss_curve.ts";
+import { parseNormalize } from "../nn/detect/prep.ts";
 import { Dataset, synthDataset } from "../data/dataset.ts";
 import { evaluateRun } from "./train_eval.ts";
 
 const USAGE = `usage: deno task train [--preset quick|paper] [--variant NAME] [--data DIR] [--out DIR] [--epochs N]
                        [--batch 16] [--lr 0.005] [--patch N] [--seed N] [--loss bce|median-weighted-bce]
-                       [--steps-per-epoch N] [--save-every N] [--no-flips] [--no-sky] [--no-eval] [--quiet]
+                       [--steps-per-epoch N] [--save-every N] [--normalize none|median|zscore|scale:K]
+                       [--no-flips] [--no-sky] [--no-eval] [--quiet]
        deno task train --resume DIR
 
 With no arguments: the quick preset (${PRESETS.quick.about}) on simulated DECam-like data
@@ -65,6 +67,7 @@ const FLAGS = {
   loss: "",
   "steps-per-epoch": "",
   "save-every": "",
+  normalize: "",
   resume: "",
   flips: true,
   sky: true,
@@ -103,6 +106,13 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
   if (a.loss !== "") {
     if (!LOSSES.includes(a.loss as LossName)) throw new UsageError(`--loss must be one of ${LOSSES.join(", ")}`);
     c.loss = a.loss as LossName;
+  }
+  if (a.normalize !== "") {
+    try {
+      c.normalize = parseNormalize(a.normalize);
+    } catch (e) {
+      throw new UsageError(`--normalize: ${(e as Error).message}`);
+    }
   }
   if (!a.flips) c.flips = false;
   if (!a.sky) c.sky = false;
@@ -215,7 +225,7 @@ export async function main(argv: string[]): Promise<number> {
       },
       async onBest(t, e) {
         const bytes = await saveModel(t.model, c.variant, {
-          normalize: "none",
+          normalize: c.normalize,
           dilated_masks: "true",
           recipe: JSON.stringify(c),
           epoch: String(e.epoch),

@@ -3,6 +3,7 @@
 import { VARIANTS, type VariantName } from "../modules/unet.ts";
 import type { PlateauOptions } from "./plateau.ts";
 import type { SynthPreset } from "../../data/dataset/synth.ts";
+import { type Normalize, parseNormalize } from "../detect/prep.ts";
 
 export type LossName = "bce" | "median-weighted-bce";
 export const LOSSES: readonly LossName[] = ["bce", "median-weighted-bce"];
@@ -27,6 +28,9 @@ export interface TrainConfig {
   /** Batches used to re-estimate BatchNorm running statistics (cumulative average) when they freeze; 0 keeps
    * the EMA (the paper). Short runs need it: at momentum 0.005 the EMA needs ~600 steps to forget its start. */
   bnRecalibrate: number;
+  /** Pixel normalisation of each training image before the network (src/nn/detect/prep.ts), recorded in the
+   * checkpoint so detection and evaluation apply the same; "none" (raw ADU) is the paper's. */
+  normalize: Normalize;
   /** Also save a resume checkpoint every this many steps inside an epoch (0: only at epoch ends). */
   saveEvery: number;
 }
@@ -47,6 +51,7 @@ export const DEFAULTS: TrainConfig = {
   sky: [-0.9, 3],
   flips: true,
   bnRecalibrate: 0,
+  normalize: "none",
   saveEvery: 0,
 };
 
@@ -94,6 +99,11 @@ export function checkConfig(c: TrainConfig, chunkSide?: number): TrainConfig {
   if (!LOSSES.includes(c.loss)) bad.push(`loss must be one of ${LOSSES.join(", ")} (got "${c.loss}")`);
   if (!(c.bnTrainFraction >= 0 && c.bnTrainFraction <= 1)) bad.push(`bnTrainFraction must be in [0, 1]`);
   if (c.sky && !(c.sky[0] <= c.sky[1] && c.sky[0] > -1)) bad.push(`sky range must be α0 ≤ α1 with α0 > −1`);
+  try {
+    parseNormalize(c.normalize);
+  } catch (e) {
+    bad.push((e as Error).message);
+  }
   if (bad.length) throw new RangeError(`training config: ${bad.join("; ")}`);
   return c;
 }

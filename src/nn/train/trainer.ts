@@ -10,6 +10,7 @@ import type { Module } from "../module.ts";
 import { rt, Tensor, tidy } from "../tensor.ts";
 import { bnTrainEpochs, checkConfig, type TrainConfig } from "./config.ts";
 import { medianWeights } from "./loss_weights.ts";
+import { prepareImage } from "../detect/prep.ts";
 import { Plateau, type PlateauState } from "./plateau.ts";
 import type { Batch, BatchOptions } from "../../data/dataset/loader.ts";
 import type { SplitName } from "../../data/dataset/manifest.ts";
@@ -146,9 +147,19 @@ export class Trainer {
     return epoch < bnTrainEpochs(this.config) ? "batch" : "frozen";
   }
 
+  /** The batch's images as the network sees them (per-image normalisation, as evaluation applies it per chunk). */
+  private inputs(b: TrainBatch): Float32Array {
+    if (this.config.normalize === "none") return b.images;
+    const plane = b.size * b.size, out = new Float32Array(b.images.length);
+    for (let i = 0; i < b.n; i++) {
+      out.set(prepareImage(b.images.subarray(i * plane, (i + 1) * plane), this.config.normalize).pixels, i * plane);
+    }
+    return out;
+  }
+
   private toTensors(b: TrainBatch) {
     const shape = [b.n, 1, b.size, b.size];
-    const x = Tensor.fromArray(b.images, shape);
+    const x = Tensor.fromArray(this.inputs(b), shape);
     const target = Tensor.fromArray(b.masks, shape);
     const ignore = b.ignore ? Tensor.fromArray(b.ignore, shape) : undefined;
     const weight = this.config.loss === "median-weighted-bce"
