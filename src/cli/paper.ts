@@ -23,7 +23,7 @@ const USAGE = `usage: deno task paper [--out runs/paper] [--epochs 10] [--steps-
                        [--published ../shared/models | none] [--sweep 20] [--frames N] [--test-frames N]
 --sweep: LACosmic sigclip values, log-spaced over the paper's [1, 20] (fewer = faster evaluation).
 --frames, --test-frames: science frames simulated for training (DECam) and for each test set (default: the preset's).
-Defaults fit this 2-core CPU (about 1 h 40 min in all: ~20 min per variant, data and evaluation ~15 min).
+Defaults fit this 2-core CPU (about 1 h in all, estimated: ~6 min of training per variant, ~30 min of evaluation).
 The full-size run (the paper's 20,480 patches of 256², 60 epochs) is for a GPU machine:
   deno task paper --data paper --epochs 60 --steps-per-epoch 0 --patch 256 --out runs/paper-full`;
 
@@ -205,7 +205,7 @@ export async function main(argv: string[]): Promise<number> {
     ``,
     publishedFound.length ? `Published checkpoints evaluated: ${publishedFound.join(", ")}.` : `No published checkpoints evaluated.`,
     ``,
-    ...results.flatMap(([name, r]) => [`## ${name === "decam" ? "DECam-like test set (Table 1)" : "LCO-like test set (Table 2)"}`, ``, markdownTables(r), `Plots and cutouts: [eval-${name}/report.html](eval-${name}/report.html).`, ``]),
+    ...results.flatMap(([name, r]) => [`## ${name === "decam" ? "DECam-like test set (Table 1)" : "LCO-like test set (Table 2)"}`, ``, markdownTables(r).replace(/^# .*\n/m, "").replace(/^## /gm, "### "), `Plots and cutouts: [eval-${name}/report.html](eval-${name}/report.html).`, ``]),
     `Total time of this invocation: ${duration((performance.now() - t0) / 1000)} (stages: ${stages.length}).`,
     ``,
   ].join("\n");
