@@ -33,6 +33,7 @@ const USAGE = `usage: detect <in.fits> [--model <file.pth|file.safetensors>] [--
 Writes the CR probability map (float32) and/or the mask (uint8, 1 = cosmic ray where p > threshold), both with the
 input header's cards. Model: --model, else models/default.safetensors.
 Variants: auto, ${Object.keys(VARIANTS).join(", ")}.
+--threshold (default: the model's threshold metadata, else 0.5).
 --normalize (default: the model's metadata, else median for cosmic-conn-lco, none for the others):
 ${NORMALIZE_HELP.map(([k, v]) => `  ${k.padEnd(8)} ${v}`).join("\n")}
 --patch: images with both sides <= patch run as one pass; larger ones in overlapping tiles of at most patch x patch.`;
@@ -49,7 +50,8 @@ interface Args {
   hdu?: number | string;
   prob?: string;
   mask?: string;
-  threshold: number;
+  /** Absent: the model's `threshold` metadata, else 0.5. */
+  threshold?: number;
   normalize?: Normalize;
   patch: number;
   quiet: boolean;
@@ -83,8 +85,9 @@ export function parseDetectArgs(argv: string[]): Args {
   if (variant !== "auto" && !(variant in VARIANTS)) {
     throw new UsageError(`unknown variant '${variant}' (known: auto, ${Object.keys(VARIANTS).join(", ")})`);
   }
-  const threshold = Number(v.threshold ?? 0.5);
-  if (v.threshold?.trim() === "" || !(threshold >= 0 && threshold <= 1)) {
+  // Absent: the model's `threshold` metadata (its validation-chosen operating point), else 0.5.
+  const threshold = v.threshold === undefined ? undefined : Number(v.threshold);
+  if (threshold !== undefined && (v.threshold?.trim() === "" || !(threshold >= 0 && threshold <= 1))) {
     throw new UsageError(`--threshold needs a number in [0, 1] (got '${v.threshold}')`);
   }
   const patch = Number(v.patch ?? DEFAULT_PATCH);
@@ -214,7 +217,14 @@ export async function main(argv: string[]): Promise<number> {
     });
     const seconds = (performance.now() - t0) / 1000;
     model.release();
-    const mask = crMask(result.probabilities, args.threshold);
+    let threshold = args.threshold ?? 0.5;
+    if (args.threshold === undefined && metadata.threshold !== undefined) {
+      threshold = Number(metadata.threshold);
+      if (!(threshold >= 0 && threshold <= 1)) {
+        throw new InputError(`${modelName}: metadata 'threshold' must be a number in [0, 1] (got '${metadata.threshold}')`);
+      }
+    }
+    const mask = crMask(result.probabilities, threshold);
     const flagged = mask.reduce((a, b) => a + b, 0);
 
     const source = `${basename(args.input)} HDU ${image.hdu}${image.extname ? ` '${image.extname}'` : ""}`;
@@ -232,7 +242,7 @@ export async function main(argv: string[]): Promise<number> {
       written.push(`${args.prob} (probability, float32)`);
     }
     if (args.mask) {
-      const history = [...notes, `pixel values: 1 = cosmic ray (probability > ${args.threshold}), 0 = not`];
+      const history = [...notes, `pixel values: 1 = cosmic ray (probability > ${threshold}), 0 = not`];
       await Deno.writeFile(args.mask, writeFits([{ data: mask, width, height, header, history }]));
       written.push(`${args.mask} (mask, uint8)`);
     }
@@ -243,7 +253,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(
       `${source}: ${width} × ${height}, ${tiles}, ${seconds.toFixed(2)} s ` +
         `(${(width * height / 1e6 / seconds).toFixed(3)} MP/s); ${flagged} pixels flagged ` +
-        `(${(100 * flagged / (width * height)).toFixed(3)}%) at p > ${args.threshold}` +
+        `(${(100 * flagged / (width * height)).toFixed(3)}%) at p > ${threshold}` +
         (result.nonFinite ? `; ${result.nonFinite} NaN/Inf pixels (p = 0)` : ""),
     );
     console.log(
