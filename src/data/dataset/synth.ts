@@ -3,7 +3,7 @@
 //   decam  DECam-like frames in g, r, i, z (90 s), darks of 90–1200 s on the 250 µm DECam CCD;
 //   lco    the LCO-like generalisation set: the 0.4 m / 1 m / 2 m classes (pixel scale, seeing, read noise) with
 //          thin-CCD darks (1–2 px hits); a test split only, by default.
-// Science frames carry their own exposure's cosmic rays, which LACosmic then cleans, as real frames need.
+// Science frames are made without their own exposure's cosmic rays (exact labels); LACosmic still runs on them.
 import { type Band, BANDS, type Ccd, DECAM } from "../synth/constants.ts";
 import { simulateDark } from "../synth/dark.ts";
 import { RAW_BIAS } from "../synth/detector.ts";
@@ -135,7 +135,9 @@ export async function synthDataset(opts: SynthOptions = {}): Promise<SynthResult
           seed: scienceSeed,
           exposure,
           badColumns: true,
-          cosmics: true,
+          // U must be CR-free (the recipe's premise). A real frame's own CRs are cleaned by LACosmic, which leaves
+          // some bright ones unlabelled; the simulator can make the frame without them, so it does: labels stay exact.
+          cosmics: false,
           ...(lco ? { camera: lco.camera, seeing: lco.seeing } : {}),
         });
         const badPixels = new Uint8Array(width * height);
