@@ -2,18 +2,10 @@
 // `deno task bench:kernels`, `bench:infer`, `bench:train` (kernels-*.json, infer-*.json, train-*.json) and of
 // `deno task bench:browser` (chrome-kernels-*.json, …). Each file is one column; ratios are Chrome / Deno.
 
-interface Kernel {
-  op: string;
-  kernel: number;
-  pass: string;
-  n: number;
-  cin: number;
-  cout: number;
-  h: number;
-  w: number;
-  ms: number;
-  gflops: number;
-}
+import type { KernelResult } from "../kernels.ts";
+
+/** A record of kernels-*.json (Deno) or chrome-kernels-*.json (browser): the same shape. */
+type Kernel = KernelResult;
 
 interface Infer {
   variant: string;
