@@ -40,19 +40,7 @@ import type {
 } from "./types.ts";
 
 export { type Cutout } from "./cutouts.ts";
-export type {
-  ChunkInfoLike,
-  ChunkSource,
-  EvalChunk,
-  EvalOptions,
-  EvalProgress,
-  EvalResult,
-  MethodResult,
-  Split,
-  SubsetInfo,
-  SubsetMetrics,
-  SweepPoint,
-} from "./types.ts";
+export type * from "./types.ts";
 export {
   EvalError,
   LACOSMIC_SWEEP,

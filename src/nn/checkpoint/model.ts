@@ -126,12 +126,10 @@ export async function loadModel(
 
 /** Our checkpoint: safetensors holding each tensor once (first name of a shared module) plus metadata. */
 export async function saveModel(model: UNet, variant: VariantName, metadata: Record<string, string>): Promise<Uint8Array> {
+  // Each tensor once (first name of a shared module), all read-backs in flight together.
   const seen = new Set<object>();
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, t] of model.stateDict()) {
-    if (seen.has(t)) continue;
-    seen.add(t);
-    tensors.set(name, { shape: [...t.shape], data: await t.read() });
-  }
+  const unique = [...model.stateDict()].filter(([, t]) => !seen.has(t) && seen.add(t));
+  const data = await Promise.all(unique.map(([, t]) => t.read()));
+  const tensors = new Map(unique.map(([name, t], i) => [name, { shape: [...t.shape], data: data[i] }]));
   return saveSafetensors(tensors, { ...metadata, variant, format: "crgpu-unet-1" });
 }

@@ -90,15 +90,18 @@ export interface TrainHooks {
   onBest?(trainer: Trainer, log: EpochLog): void | Promise<void>;
 }
 
-/** Sets `training` on every BatchNorm2d below `m` (the rest of the model keeps its mode). */
+/** Every distinct BatchNorm2d below `m` (a shared module once). */
+export function batchNorms(m: Module, out: BatchNorm2d[] = []): BatchNorm2d[] {
+  if (m instanceof BatchNorm2d && !out.includes(m)) out.push(m);
+  for (const [, c] of m.namedChildren()) batchNorms(c, out);
+  return out;
+}
+
+/** Sets `training` on every BatchNorm2d below `m` (the rest of the model keeps its mode); returns how many. */
 export function setBatchNormTraining(m: Module, on: boolean): number {
-  let count = 0;
-  if (m instanceof BatchNorm2d) {
-    m.training = on;
-    count++;
-  }
-  for (const [, c] of m.namedChildren()) count += setBatchNormTraining(c, on);
-  return count;
+  const norms = batchNorms(m);
+  for (const n of norms) n.training = on;
+  return norms.length;
 }
 
 export class Trainer {
@@ -210,12 +213,7 @@ export class Trainer {
   /** Re-estimates BatchNorm running statistics as the plain average over `batches` training batches (PyTorch's
    * update_bn: momentum 1/(k+1) for the k-th batch), deterministic in the epoch so a resumed run repeats it. */
   async recalibrateBatchNorm(epoch: number, batches: number): Promise<void> {
-    const norms: BatchNorm2d[] = [];
-    const collect = (m: Module) => {
-      if (m instanceof BatchNorm2d && !norms.includes(m)) norms.push(m);
-      for (const [, c] of m.namedChildren()) collect(c);
-    };
-    collect(this.model);
+    const norms = batchNorms(this.model);
     const momenta = norms.map((n) => n.momentum);
     const c = this.config;
     const crop = c.patch < this.data.patch ? c.patch : undefined;
@@ -329,13 +327,11 @@ export class Trainer {
 
   /** The run as it is now (reads the GPU). */
   async snapshot(): Promise<Snapshot> {
-    const model = new Map<string, TensorData>();
+    // Each tensor once (shared modules appear under two names), all read-backs in flight together.
     const seen = new Set<Tensor>();
-    for (const [name, t] of this.model.stateDict()) {
-      if (seen.has(t)) continue;
-      seen.add(t);
-      model.set(name, { shape: [...t.shape], data: await t.read() });
-    }
+    const unique = [...this.model.stateDict()].filter(([, t]) => !seen.has(t) && seen.add(t));
+    const data = await Promise.all(unique.map(([, t]) => t.read()));
+    const model = new Map<string, TensorData>(unique.map(([name, t], i) => [name, { shape: [...t.shape], data: data[i] }]));
     this.state.plateau = this.plateau.state();
     return {
       config: this.config,
