@@ -78,4 +78,23 @@ describe("deno task train --resume", () => {
       expect(new TextDecoder().decode(stderr)).toMatch(/--resume/);
     }
   }, 60_000);
+
+  it("--patience sets the plateau's patience in the recorded recipe, and a bad value is a usage error", async () => {
+    const out = `${dir}/patience`;
+    const args = ARGS(out);
+    args[args.indexOf("--epochs") + 1] = "1";
+    await run([...args, "--patience", "1"]);
+    const recorded = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+    expect(recorded.config.plateau.patience).toBe(1);
+    expect(recorded.config.epochs).toBe(1);
+    for (const bad of ["-1", "1.5", "x"]) {
+      const { code, stderr } = await new Deno.Command(DENO, {
+        args: ["run", "-A", CLI, ...ARGS(`${dir}/patience-bad`), "--patience", bad],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      expect(code).toBe(2);
+      expect(new TextDecoder().decode(stderr)).toMatch(/patience/);
+    }
+  }, 120_000);
 });

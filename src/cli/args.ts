@@ -1,11 +1,43 @@
 // Small helpers shared by the command-line tools and benchmarks: flag parsing and writing benchmark results.
 
+/** A bad command line: the tools print its message (with their usage) and exit 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/**
+ * The number a flag's text holds, checked: finite, an integer when `integer`, ≥ `min` when given, > 0 when
+ * `positive`. A UsageError naming the flag otherwise.
+ */
+export function numberFlag(
+  name: string,
+  text: string,
+  opts: { integer?: boolean; min?: number; positive?: boolean } = {},
+): number {
+  const v = Number(text);
+  const ok = text.trim() !== "" && Number.isFinite(v) && (!opts.integer || Number.isInteger(v)) &&
+    (opts.min === undefined || v >= opts.min) && (!opts.positive || v > 0);
+  if (!ok) {
+    const what = opts.integer ? "an integer" : "a number";
+    const range = opts.positive ? " > 0" : opts.min !== undefined ? ` ≥ ${opts.min}` : "";
+    throw new UsageError(`--${name} needs ${what}${range} (got '${text}')`);
+  }
+  return v;
+}
+
+/** `WIDTHxHEIGHT` (e.g. 2048x4096) as [width, height]. */
+export function sizeFlag(text: string, name = "size"): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`--${name} must be WIDTHxHEIGHT (got '${text}')`);
+  return [Number(m[1]), Number(m[2])];
+}
+
 /** Parses `--name value` / `--flag` / `--no-flag` against defaults (a boolean default makes a flag). */
 export function parseArgs<T extends Record<string, string | boolean>>(argv: string[], defaults: T): T {
   const out: Record<string, string | boolean> = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith("--")) throw new Error(`unexpected argument "${a}"`);
+    if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}"`);
     const key = a.slice(2);
     if (key.startsWith("no-") && typeof defaults[key.slice(3)] === "boolean") {
       out[key.slice(3)] = false;
@@ -13,10 +45,10 @@ export function parseArgs<T extends Record<string, string | boolean>>(argv: stri
       out[key] = true;
     } else if (key in defaults) {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`--${key} needs a value`);
+      if (v === undefined) throw new UsageError(`--${key} needs a value`);
       out[key] = v;
     } else {
-      throw new Error(`unknown option --${key} (known: ${Object.keys(defaults).map((k) => `--${k}`).join(", ")})`);
+      throw new UsageError(`unknown option --${key} (known: ${Object.keys(defaults).map((k) => `--${k}`).join(", ")})`);
     }
   }
   return out as T;

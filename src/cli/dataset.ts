@@ -17,7 +17,7 @@ import {
 } from "../data/dataset.ts";
 import { renderSheet, type Stretch } from "../data/dataset/preview.ts";
 import { type Telescope, TELESCOPES } from "../data/synth/lco.ts";
-import { parseArgs } from "./args.ts";
+import { numberFlag, parseArgs, sizeFlag, UsageError } from "./args.ts";
 
 const USAGE = `usage:
   dataset build --science <FITS…> --darks <FITS…> --out DIR [--test <FITS…> | --test-fraction 0.1]
@@ -33,7 +33,6 @@ build: science frames are LACosmic-cleaned (5x5 median), darks give the cosmic r
 5 sigma, 3x3-dilated, edge-touching ones dropped), C = U + (1/8)(sigma_U/sigma_D)(D - d0) on the mask; 256x256 chunks.
 GAIN / RDNOISE / SATURATE come from the headers unless given. Exit code 2 on bad input.`;
 
-class UsageError extends Error {}
 
 /** Splits argv into list options (each takes every value up to the next --flag) and the rest. */
 function takeLists(
@@ -59,21 +58,11 @@ function takeLists(
   return { lists, rest, positional };
 }
 
-function num(name: string, text: string, integer = false): number | undefined {
-  if (text === "") return undefined;
-  const v = Number(text);
-  if (text.trim() === "" || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`--${name} needs ${integer ? "an integer" : "a number"} (got '${text}')`);
-  }
-  return v;
-}
+/** An optional numeric flag ("" = not given). */
+const num = (name: string, text: string, integer = false): number | undefined =>
+  text === "" ? undefined : numberFlag(name, text, { integer });
 
-function size(text: string): [number, number] | undefined {
-  if (text === "") return undefined;
-  const m = /^(\d+)x(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`--size must be WIDTHxHEIGHT (got '${text}')`);
-  return [Number(m[1]), Number(m[2])];
-}
+const size = (text: string): [number, number] | undefined => (text === "" ? undefined : sizeFlag(text));
 
 async function diskBytes(dir: string): Promise<number> {
   let total = 0;
@@ -247,7 +236,7 @@ export async function main(argv: string[]): Promise<number> {
     else throw new UsageError(`unknown command '${command}' (build, synth, preview, info)`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof Error && /^(unknown option|unexpected argument|--)/.test(e.message))) {
+    if (e instanceof UsageError) {
       console.error(`dataset: ${e.message}\n${USAGE}`);
       return 2;
     }

@@ -12,10 +12,12 @@ import {
   evaluate,
   lacosmicMethod,
   type Method,
+  sigclipSweep,
   type Split,
   unetMethod,
 } from "../eval/evaluate.ts";
 import { formatTable, writeReport } from "../eval/report.ts";
+import { numberFlag, UsageError } from "./args.ts";
 import { GpuError } from "../kernels/runtime.ts";
 import { loadModel } from "../nn/checkpoint/model.ts";
 import { CheckpointError } from "../nn/checkpoint/types.ts";
@@ -38,7 +40,6 @@ LACosmic: --sweep N sigclip values log-spaced over [1, 20] for the curve, plus -
   --sigfrac 0.1 --objlim 1 (the paper's DECam setting). gain / readnoise / saturate come from each chunk's info,
   else the dataset's manifest, else --gain / --readnoise / --saturate, else Astro-SCRAPPY's defaults.`;
 
-class UsageError extends Error {}
 /** Bad input named by file: exit 2. */
 class InputError extends Error {}
 
@@ -85,12 +86,7 @@ const VALUED = [
 type Valued = (typeof VALUED)[number];
 
 function positive(name: string, text: string | undefined, fallback: number, integer = false): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (text.trim() === "" || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`--${name} needs a positive ${integer ? "integer" : "number"} (got '${text}')`);
-  }
-  return v;
+  return text === undefined ? fallback : numberFlag(name, text, { integer, positive: true });
 }
 
 export function parseEvalArgs(argv: string[]): EvalArgs {
@@ -175,11 +171,6 @@ function modelNames(paths: string[]): string[] {
     const parent = basename(paths[i].split(/[\\/]/).slice(0, -1).join("/") || ".");
     return `${parent}/${n}`;
   });
-}
-
-function sweepValues(n: number): number[] {
-  if (n === 1) return [1];
-  return Array.from({ length: n }, (_, k) => Number((20 ** (k / (n - 1))).toPrecision(4)));
 }
 
 function timestamp(): string {
@@ -269,7 +260,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (args.lacosmic) {
       methods.push(lacosmicMethod({
-        sigclips: sweepValues(args.sweep),
+        sigclips: sigclipSweep(args.sweep),
         fixedSigclip: args.sigclip,
         sigfrac: args.sigfrac,
         objlim: args.objlim,

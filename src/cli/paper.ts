@@ -3,12 +3,12 @@
 // evaluates them beside LACosmic and (when ../shared/models exists) the five published checkpoints, and writes
 // <out>/report.md plus one report.html per test set. Every stage is skipped when its output exists, and a killed
 // training is resumed, so the command can be re-run after an interruption.
-import { parseArgs } from "./args.ts";
+import { numberFlag, parseArgs, UsageError } from "./args.ts";
 import { exists } from "./files.ts";
 import { main as train } from "./train.ts";
 import { Dataset, synthDataset, type SynthPreset } from "../data/dataset.ts";
 import { evaluate, type EvalResult } from "../eval/evaluate.ts";
-import { lacosmicMethod, type Method, unetMethod } from "../eval/methods.ts";
+import { lacosmicMethod, type Method, sigclipSweep, unetMethod } from "../eval/methods.ts";
 import { markdownTables, writeReport } from "../eval/report.ts";
 import { loadModel } from "../nn/checkpoint/model.ts";
 import { parseNormalize } from "../nn/detect/prep.ts";
@@ -62,21 +62,18 @@ export async function main(argv: string[]): Promise<number> {
     frames: "",
     "test-frames": "",
   });
-  const count = (name: string, text: string): number | undefined => {
-    if (text === "") return undefined;
-    const v = Number(text);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} needs an integer ≥ 1 (got ${text})`);
-    return v;
-  };
+  const count = (name: string, text: string): number | undefined =>
+    text === "" ? undefined : numberFlag(name, text, { integer: true, min: 1 });
   const frames = count("frames", a.frames), testFrames = count("test-frames", a["test-frames"]);
-  const sweepN = Number(a.sweep);
-  if (!(Number.isInteger(sweepN) && sweepN >= 2)) throw new Error(`--sweep needs an integer ≥ 2 (got ${a.sweep})`);
-  const sweep = Array.from({ length: sweepN }, (_, k) => Number((20 ** (k / (sweepN - 1))).toPrecision(4)));
+  for (const k of ["epochs", "batch", "patch"] as const) count(k, a[k]);
+  numberFlag("steps-per-epoch", a["steps-per-epoch"], { integer: true, min: 0 });
+  numberFlag("seed", a.seed, { integer: true, min: 0 });
+  const sweep = sigclipSweep(numberFlag("sweep", a.sweep, { integer: true, min: 2 }));
   const variants = a.variants.split(",").map((v) => v.trim());
   for (const v of variants) {
-    if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant "${v}" (known: ${VARIANTS.join(", ")})`);
+    if (!(VARIANTS as readonly string[]).includes(v)) throw new UsageError(`unknown variant "${v}" (known: ${VARIANTS.join(", ")})`);
   }
-  if (!["quick", "default", "paper"].includes(a.data)) throw new Error(`--data must be quick, default or paper`);
+  if (!["quick", "default", "paper"].includes(a.data)) throw new UsageError(`--data must be quick, default or paper`);
   const seed = Number(a.seed);
   const out = a.out.replace(/\/+$/, "");
   const t0 = performance.now();
@@ -218,7 +215,7 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {
-    console.error(`paper: ${e instanceof Error ? e.message : String(e)}`);
-    Deno.exit(1);
+    console.error(`paper: ${e instanceof Error ? e.message : String(e)}${e instanceof UsageError ? `\n${USAGE}` : ""}`);
+    Deno.exit(e instanceof UsageError ? 2 : 1);
   }
 }

@@ -6,7 +6,7 @@
 import { type FitsCard, writeFits } from "../data/fits.ts";
 import { type Band, BANDS, type CcdName, simulateDark, simulateScience } from "../data/synth/index.ts";
 import { asinhStretch, encodePng } from "../data/synth/png.ts";
-import { parseArgs } from "./args.ts";
+import { numberFlag, parseArgs, sizeFlag } from "./args.ts";
 
 const USAGE = `usage: synth science --band g|r|i|z --seed N --out frame.fits [--size WxH] [--seeing ARCSEC] [--beta B]
                     [--exposure S] [--bias ADU] [--bad-columns] [--cosmics] [--mask crmask.fits] [--png preview.png]
@@ -16,17 +16,6 @@ Sizes default to 2048x4096 (one DECam CCD). Images are float32 ADU; masks uint8 
 
 const SIMULATOR = "crgpu synth 1";
 
-function size(text: string): [number, number] {
-  const m = /^(\d+)x(\d+)$/.exec(text);
-  if (!m) throw new Error(`--size must be WIDTHxHEIGHT (got '${text}')`);
-  return [Number(m[1]), Number(m[2])];
-}
-
-function number(name: string, text: string): number {
-  const v = Number(text);
-  if (text.trim() === "" || !Number.isFinite(v)) throw new Error(`--${name} needs a number (got '${text}')`);
-  return v;
-}
 
 const card = (key: string, value: FitsCard["value"], comment: string): FitsCard => ({ key, value, comment });
 
@@ -55,17 +44,17 @@ async function science(argv: string[]): Promise<void> {
   if (!BANDS.includes(a.band as Band)) throw new Error(`--band must be one of ${BANDS.join(", ")}`);
   if (a.seed === "" || a.out === "") throw new Error("--seed and --out are required");
   if (a.mask !== "" && !a.cosmics) throw new Error("--mask needs --cosmics (science frames are CR-free otherwise)");
-  const [width, height] = size(a.size);
+  const [width, height] = sizeFlag(a.size);
   const t0 = performance.now();
   const f = simulateScience({
     width,
     height,
     band: a.band as Band,
-    seed: number("seed", a.seed),
-    exposure: number("exposure", a.exposure),
-    seeing: a.seeing === "" ? undefined : number("seeing", a.seeing),
-    beta: a.beta === "" ? undefined : number("beta", a.beta),
-    bias: number("bias", a.bias),
+    seed: numberFlag("seed", a.seed),
+    exposure: numberFlag("exposure", a.exposure),
+    seeing: a.seeing === "" ? undefined : numberFlag("seeing", a.seeing),
+    beta: a.beta === "" ? undefined : numberFlag("beta", a.beta),
+    bias: numberFlag("bias", a.bias),
     badColumns: a["bad-columns"],
     cosmics: a.cosmics,
   });
@@ -110,15 +99,15 @@ async function dark(argv: string[]): Promise<void> {
   });
   if (a.seed === "" || a.out === "") throw new Error("--seed and --out are required");
   if (a.ccd !== "decam" && a.ccd !== "lco-thin") throw new Error("--ccd must be decam or lco-thin");
-  const [width, height] = size(a.size);
+  const [width, height] = sizeFlag(a.size);
   const t0 = performance.now();
   const d = simulateDark({
     width,
     height,
-    exposure: number("exposure", a.exposure),
-    seed: number("seed", a.seed),
+    exposure: numberFlag("exposure", a.exposure),
+    seed: numberFlag("seed", a.seed),
     ccd: a.ccd as CcdName,
-    bias: number("bias", a.bias),
+    bias: numberFlag("bias", a.bias),
   });
   const m = d.meta;
   const header = [

@@ -2,7 +2,7 @@
 //   deno task train                                   quick preset on simulated data, then the evaluation table
 //   deno task train --variant deepcr --data <dir> --epochs 60 --out runs/deepcr
 //   deno task train --resume runs/deepcr              continue a killed run exactly
-import { parseArgs } from "./args.ts";
+import { numberFlag, parseArgs, UsageError } from "./args.ts";
 import { exists, writeAtomic } from "./files.ts";
 import { init, rt } from "../nn/tensor.ts";
 import { saveModel } from "../nn/checkpoint/model.ts";
@@ -18,7 +18,7 @@ import { evaluateRun } from "./train_eval.ts";
 
 const USAGE = `usage: deno task train [--preset quick|paper] [--variant NAME] [--data DIR] [--out DIR] [--epochs N]
                        [--batch 16] [--lr 0.005] [--patch N] [--seed N] [--loss bce|median-weighted-bce]
-                       [--steps-per-epoch N] [--save-every N] [--normalize none|median|zscore|scale:K]
+                       [--steps-per-epoch N] [--save-every N] [--patience 4] [--normalize none|median|zscore|scale:K]
                        [--no-flips] [--no-sky] [--no-eval] [--quiet]
        deno task train --resume DIR
 
@@ -32,10 +32,9 @@ generated into <out>/data, then the evaluation table (model vs LACosmic on the s
 --preset      ${Object.entries(PRESETS).map(([k, p]) => `${k}: ${p.about}`).join("\n              ")}
 --resume DIR  continue the run in DIR from its last snapshot (same data order, optimizer state, LR schedule)
 Recipe: Adam; LR ×0.1 when the validation loss has not improved by 0.1% for 4 epochs (PyTorch's
-ReduceLROnPlateau, patience 4); BatchNorm variants use batch statistics for the first 40% of epochs, then frozen
+ReduceLROnPlateau, patience 4; --patience N changes it for runs of short epochs); BatchNorm variants use batch statistics for the first 40% of epochs, then frozen
 running statistics; 1% of the training chunks are the validation set (made by the dataset builder).`;
 
-class UsageError extends Error {}
 
 interface RunFile {
   config: TrainConfig;
@@ -46,13 +45,7 @@ interface RunFile {
   started: string;
 }
 
-function num(name: string, text: string, integer = true): number {
-  const v = Number(text);
-  if (text.trim() === "" || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`--${name} needs ${integer ? "an integer" : "a number"} (got '${text}')`);
-  }
-  return v;
-}
+const num = (name: string, text: string, integer = true): number => numberFlag(name, text, { integer });
 
 const FLAGS = {
   preset: "",
@@ -67,6 +60,7 @@ const FLAGS = {
   loss: "",
   "steps-per-epoch": "",
   "save-every": "",
+  patience: "",
   normalize: "",
   resume: "",
   flips: true,
@@ -75,15 +69,7 @@ const FLAGS = {
   quiet: false,
 };
 
-function parse(argv: string[]) {
-  let a: typeof FLAGS;
-  try {
-    a = parseArgs(argv, FLAGS);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return a;
-}
+const parse = (argv: string[]) => parseArgs(argv, FLAGS);
 
 function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | null } {
   const noData = a.data === "";
@@ -103,6 +89,7 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
   if (a.seed !== "") c.seed = num("seed", a.seed);
   if (a["steps-per-epoch"] !== "") c.stepsPerEpoch = num("steps-per-epoch", a["steps-per-epoch"]);
   if (a["save-every"] !== "") c.saveEvery = num("save-every", a["save-every"]);
+  if (a.patience !== "") c.plateau = { ...c.plateau, patience: num("patience", a.patience) };
   if (a.loss !== "") {
     if (!LOSSES.includes(a.loss as LossName)) throw new UsageError(`--loss must be one of ${LOSSES.join(", ")}`);
     c.loss = a.loss as LossName;

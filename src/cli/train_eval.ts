@@ -2,14 +2,14 @@
 // dataset's test split (the paper's metrics), written to <run>/eval.
 import { loadModel } from "../nn/checkpoint/model.ts";
 import { evaluate } from "../eval/evaluate.ts";
-import { lacosmicMethod, unetMethod } from "../eval/methods.ts";
+import { lacosmicMethod, sigclipSweep, unetMethod } from "../eval/methods.ts";
 import { formatTable, writeReport } from "../eval/report.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { parseNormalize } from "../nn/detect/prep.ts";
 
 /** LACosmic sigclips for this quick look: 8 log-spaced values over the paper's [1, 20] (`deno task eval` uses 20). The
  * low ones dominate the time (sigclip 1 flags so much that each chunk takes ~0.5 s). */
-export const QUICK_SWEEP = Array.from({ length: 8 }, (_, k) => Number((20 ** (k / 7)).toPrecision(3)));
+export const QUICK_SWEEP = sigclipSweep(8);
 
 export async function evaluateRun(checkpoint: string, ds: Dataset, out: string, log: (s: string) => void): Promise<string> {
   if (ds.size("test") === 0) return "(no test split in this dataset: nothing to evaluate)";

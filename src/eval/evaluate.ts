@@ -50,6 +50,7 @@ export {
   type Method,
   type ModelMethod,
   scoreMethod,
+  sigclipSweep,
   unetMethod,
   type UnetMethodOptions,
 } from "./methods.ts";

@@ -125,11 +125,14 @@ export function unetMethod(model: UNet, opts: UnetMethodOptions): ModelMethod {
   };
 }
 
-/** 20 sigclip values log-spaced over [1, 20] (the paper's sweep range). */
-export const LACOSMIC_SWEEP: readonly number[] = Array.from(
-  { length: 20 },
-  (_, k) => Number((20 ** (k / 19)).toPrecision(4)),
-);
+/** `n` sigclip values log-spaced over [1, 20] (the paper's sweep range), 4 significant digits; n = 1 gives [1]. */
+export function sigclipSweep(n: number): number[] {
+  if (n === 1) return [1];
+  return Array.from({ length: n }, (_, k) => Number((20 ** (k / (n - 1))).toPrecision(4)));
+}
+
+/** The paper's sweep: 20 sigclip values over [1, 20]. */
+export const LACOSMIC_SWEEP: readonly number[] = sigclipSweep(20);
 
 export interface LacosmicMethodOptions {
   name?: string;

@@ -92,6 +92,7 @@ export function checkConfig(c: TrainConfig, chunkSide?: number): TrainConfig {
   int("patch", c.patch, 4);
   int("saveEvery", c.saveEvery, 0);
   int("bnRecalibrate", c.bnRecalibrate, 0);
+  int("plateau.patience", c.plateau.patience, 0);
   if (c.stepsPerEpoch !== null) int("stepsPerEpoch", c.stepsPerEpoch, 1);
   if (c.patch % 4 !== 0) bad.push(`patch must be a multiple of 4 (got ${c.patch})`);
   if (chunkSide !== undefined && c.patch > chunkSide) bad.push(`patch ${c.patch} exceeds the dataset's ${chunkSide}² chunks`);
