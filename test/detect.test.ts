@@ -246,7 +246,9 @@ describe("CLI", () => {
   }
 
   it("writes a float32 probability map and a uint8 mask with the input's header", async () => {
-    const r = await run(inputPath, "--model", modelPath, "--prob", `${dir}/p.fits`, "--mask", `${dir}/m.fits`);
+    const r = await run(
+      inputPath, "--model", modelPath, "--prob", `${dir}/p.fits`, "--mask", `${dir}/m.fits`, "--png", `${dir}/q.png`,
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/45 × 30, 1 pass, .* pixels flagged/);
@@ -261,6 +263,12 @@ describe("CLI", () => {
     expect(p.header.get("OBJECT")).toBe("test field");
     expect(p.header.has("BUNIT")).toBe(false);
     expect(m.header.cards.some((c) => c.key === "HISTORY" && String(c.value).startsWith("crgpu detect"))).toBe(true);
+    // The quick-look: 45 × 30 enlarged 4× (the largest whole factor ≤ 4 within 1024 px), two panels side by side.
+    const png = await Deno.readFile(`${dir}/q.png`);
+    expect(Array.from(png.subarray(1, 4), (c) => String.fromCharCode(c)).join("")).toBe("PNG");
+    const ihdr = new DataView(png.buffer, png.byteOffset + 16, 8);
+    expect([ihdr.getUint32(0), ihdr.getUint32(4)]).toEqual([2 * 45 * 4, 30 * 4]);
+    expect(r.stdout).toMatch(/q\.png \(quick-look, 360 × 120\)/);
   });
 
   it("bad input, bad model and bad options fail with a clear message", async () => {

@@ -14,6 +14,7 @@ import {
 } from "../src/eval/evaluate.ts";
 import { bestPrecisionAtTpr, bestTprAtFpr, dilate3x3 } from "../src/eval/metrics.ts";
 import { formatTable, markdownTables, writeReport } from "../src/eval/report.ts";
+import { maskPreview } from "../src/eval/png.ts";
 import { main as evalMain, parseEvalArgs } from "../src/cli/eval.ts";
 import { detectProbabilities } from "../src/nn/detect.ts";
 import { createVariant } from "../src/nn/modules/unet.ts";
@@ -316,5 +317,37 @@ describe("deno task eval", () => {
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  });
+});
+
+describe("maskPreview (detect --png)", () => {
+  const at = (v: { rgb: Uint8Array; width: number }, x: number, y: number) =>
+    Array.from(v.rgb.subarray((y * v.width + x) * 3, (y * v.width + x) * 3 + 3));
+  const MAGENTA = [255, 40, 140];
+
+  it("enlarges a small image by a whole factor, FITS row 0 at the bottom, the mask in the right panel only", () => {
+    // 3 × 2, flagged pixel (x 2, row 0); maxSide 6 → factor 2 → panels of 6 × 4, 12 × 4 in all.
+    const v = maskPreview(Float32Array.from([0, 1, 2, 3, 4, 5]), Uint8Array.from([0, 0, 1, 0, 0, 0]), 3, 2, 6);
+    expect([v.width, v.height]).toEqual([12, 4]);
+    // Row 0 is drawn in output rows 2–3; x 2 in the right panel is output columns 6 + 4, 6 + 5.
+    for (const [x, y] of [[10, 2], [11, 2], [10, 3], [11, 3]]) expect(at(v, x, y)).toEqual(MAGENTA);
+    for (const [x, y] of [[4, 2], [10, 0], [9, 2]]) expect(at(v, x, y)).not.toEqual(MAGENTA);
+    // Outside the mask both panels show the same grey; the brighter row 1 (values 3–5) is on top.
+    expect(at(v, 0, 0)).toEqual(at(v, 6, 0));
+    expect(at(v, 0, 0)[0]).toBeGreaterThan(at(v, 0, 3)[0]);
+  });
+
+  it("reduces a large image in blocks: block means for the image, any flagged pixel marks its block", () => {
+    // 10 × 4, maxSide 4 → blocks of 3 → 4 × 2 per panel; the last column of blocks holds x = 9 only.
+    const img = Float32Array.from({ length: 40 }, (_, i) => (i % 10) + 10 * Math.floor(i / 10));
+    const mask = new Uint8Array(40);
+    mask[1 * 10 + 7] = 1; // x 7, row 1 → block (2, 0) → output (4 + 2, 1)
+    const v = maskPreview(img, mask, 10, 4, 4);
+    expect([v.width, v.height]).toEqual([8, 2]);
+    for (let y = 0; y < 2; y++) {
+      for (let x = 0; x < 8; x++) expect(at(v, x, y).join() === MAGENTA.join(), `(${x}, ${y})`).toBe(x === 6 && y === 1);
+    }
+    // Block (3, 1) = pixel (9, 3), mean 39, drawn at (3, 0); block (0, 0) mean 11 at (0, 1).
+    expect(at(v, 3, 0)[0]).toBeGreaterThan(at(v, 0, 1)[0]);
   });
 });

@@ -1,6 +1,7 @@
 // GPU memory must stay flat over a training loop: every step wrapped in `tidy`, the optimizer's state kept.
 import { beforeAll, describe, expect, it } from "vitest";
-import { backward } from "../src/nn/autograd.ts";
+import { backward, noGrad } from "../src/nn/autograd.ts";
+import { createVariant } from "../src/nn/modules/unet.ts";
 import { bceLoss } from "../src/nn/ops/bce_loss.ts";
 import { batchNorm2d } from "../src/nn/ops/batch_norm2d.ts";
 import { conv2d } from "../src/nn/ops/conv2d.ts";
@@ -73,4 +74,33 @@ describe("memory over a training loop", () => {
     for (const t of [x, target, runningMean, runningVar, ...params]) t.release();
     opt.release();
   });
+});
+
+describe("inference memory", () => {
+  // UNet-3-32 in inference releases each activation once read, so at most 128 full-resolution float32 channels
+  // are live at once (512 B per pixel), worked out by hand from the architecture: at the top decoder level either
+  // [upsampled 32 + gated skip 32 + their concat 64] or, inside its DoubleConv, [concat 64 + conv 32 + norm 32];
+  // everything lower is at ¼ or 1/16 of the pixels, and the skips below were freed by then. Normalisation
+  // statistics add a few floats per 128 values: 540 B per pixel is the bound. Recording the graph keeps all
+  // activations (> 3 KB per pixel), so the two cannot be confused.
+  for (const variant of ["deepcr", "att-cosmic-conn"] as const) {
+    it(`${variant}: a forward under noGrad peaks below 540 B/pixel, leaves only its output, and equals the recorded one`, async () => {
+      const side = 64, px = side * side;
+      const model = createVariant(variant, 3);
+      model.eval();
+      const x = Tensor.fromArray(rand(px, 11, 90, 110), [1, 1, side, side]);
+      const base = rt.pool.liveBytes;
+      rt.pool.resetPeak();
+      const y = tidy(() => noGrad(() => model.forward(x)));
+      const peak = (rt.pool.peakBytes - base) / px;
+      expect(peak, "peak bytes per pixel").toBeLessThan(540);
+      expect(rt.pool.liveBytes - base, "only the output (4 B/pixel, 256-byte rounded) is left").toBe(px * 4);
+      rt.pool.resetPeak();
+      const recorded = tidy(() => model.forward(x));
+      expect((rt.pool.peakBytes - base) / px, "with the graph recorded, every activation stays").toBeGreaterThan(3000);
+      expect(Array.from(await y.read())).toEqual(Array.from(await recorded.read()));
+      for (const t of [x, y, recorded]) t.release();
+      model.release();
+    });
+  }
 });

@@ -1,6 +1,6 @@
 // Command-line CR detection with a trained UNet: a FITS image in, a probability map and/or a mask out.
 //   deno run -A src/cli/detect.ts <in.fits> [--model <file.pth|file.safetensors>] [--variant <name|auto>]
-//     [--hdu <index|EXTNAME>] [--prob <out.fits>] [--mask <out.fits>] [--threshold 0.5]
+//     [--hdu <index|EXTNAME>] [--prob <out.fits>] [--mask <out.fits>] [--png <out.png>] [--threshold 0.5]
 //     [--normalize none|median|zscore|scale:K] [--patch 1024] [--quiet]
 import { FitsError, type FitsCard, type FitsImage, readFits, readImage, writeFits } from "../data/fits.ts";
 import { CheckpointError } from "../nn/checkpoint/types.ts";
@@ -18,6 +18,7 @@ import {
 import { VARIANTS, type VariantName } from "../nn/modules/unet.ts";
 import { init } from "../nn/tensor.ts";
 import { GpuError } from "../kernels/runtime.ts";
+import { encodePngRgb, maskPreview } from "../eval/png.ts";
 import { exists } from "./files.ts";
 
 const DEFAULT_MODEL = new URL("../../models/default.safetensors", import.meta.url);
@@ -28,10 +29,11 @@ const basename = (path: string) => path.split(/[\\/]/).pop() ?? path;
 const samePath = (a: string, b: string) => fileUrl(a).href === fileUrl(b).href;
 
 const USAGE = `usage: detect <in.fits> [--model <file.pth|file.safetensors>] [--variant <name|auto>]
-  [--hdu <index|EXTNAME>] [--prob <out.fits>] [--mask <out.fits>] [--threshold 0.5]
+  [--hdu <index|EXTNAME>] [--prob <out.fits>] [--mask <out.fits>] [--png <out.png>] [--threshold 0.5]
   [--normalize MODE] [--patch ${DEFAULT_PATCH}] [--quiet]
 Writes the CR probability map (float32) and/or the mask (uint8, 1 = cosmic ray where p > threshold), both with the
-input header's cards. Model: --model, else models/default.safetensors.
+input header's cards, and/or a PNG quick-look (the image beside it with the mask in magenta, at most 1024 px a
+side per panel). Model: --model, else models/default.safetensors.
 Variants: auto, ${Object.keys(VARIANTS).join(", ")}.
 --threshold (default: the model's threshold metadata, else 0.5).
 --normalize (default: the model's metadata, else median for cosmic-conn-lco, none for the others):
@@ -50,6 +52,7 @@ interface Args {
   hdu?: number | string;
   prob?: string;
   mask?: string;
+  png?: string;
   /** Absent: the model's `threshold` metadata, else 0.5. */
   threshold?: number;
   normalize?: Normalize;
@@ -57,7 +60,7 @@ interface Args {
   quiet: boolean;
 }
 
-const VALUED = ["model", "variant", "hdu", "prob", "mask", "threshold", "normalize", "patch"] as const;
+const VALUED = ["model", "variant", "hdu", "prob", "mask", "png", "threshold", "normalize", "patch"] as const;
 
 export function parseDetectArgs(argv: string[]): Args {
   const v: Partial<Record<(typeof VALUED)[number], string>> = {};
@@ -108,13 +111,13 @@ export function parseDetectArgs(argv: string[]): Args {
   if (v.model !== undefined) args.model = v.model;
   if (v.prob !== undefined) args.prob = v.prob;
   if (v.mask !== undefined) args.mask = v.mask;
-  for (const out of [args.prob, args.mask]) {
-    if (out !== undefined && samePath(out, input)) {
-      throw new UsageError(`output '${out}' would overwrite the input`);
-    }
+  if (v.png !== undefined) args.png = v.png;
+  const outputs = [args.prob, args.mask, args.png].filter((o) => o !== undefined);
+  for (const out of outputs) {
+    if (samePath(out, input)) throw new UsageError(`output '${out}' would overwrite the input`);
   }
-  if (args.prob !== undefined && args.mask !== undefined && samePath(args.prob, args.mask)) {
-    throw new UsageError("--prob and --mask name the same file");
+  if (outputs.some((o, i) => outputs.slice(i + 1).some((p) => samePath(o, p)))) {
+    throw new UsageError("--prob, --mask and --png must name different files");
   }
   return args;
 }
@@ -174,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const args = parseDetectArgs(argv);
-    for (const out of [args.prob, args.mask]) if (out !== undefined) await checkOutputDir(out);
+    for (const out of [args.prob, args.mask, args.png]) if (out !== undefined) await checkOutputDir(out);
     const image = await readImage(await readFits(await readBytes(args.input, "input"), args.input), args.hdu);
     const modelPath: string | URL = args.model ?? DEFAULT_MODEL;
     if (args.model === undefined && !(await exists(DEFAULT_MODEL))) {
@@ -246,6 +249,11 @@ export async function main(argv: string[]): Promise<number> {
       await Deno.writeFile(args.mask, writeFits([{ data: mask, width, height, header, history }]));
       written.push(`${args.mask} (mask, uint8)`);
     }
+    if (args.png) {
+      const view = maskPreview(image.data, mask, width, height);
+      await Deno.writeFile(args.png, await encodePngRgb(view.rgb, view.width, view.height));
+      written.push(`${args.png} (quick-look, ${view.width} × ${view.height})`);
+    }
     const tiles = result.tiles === 1
       ? "1 pass"
       : `${result.tiles} tiles of ${result.layout.tileW} × ${result.layout.tileH}`;
@@ -260,7 +268,7 @@ export async function main(argv: string[]): Promise<number> {
       `model ${modelName} (${variant}), normalize ${normalize} (${normalizeFrom}); peak GPU pool ` +
         `${mib(result.peakPoolBytes)} (live ${mib(result.peakLiveBytes)}); process RSS ${mib(rss)}; ${rt.adapterName}`,
     );
-    console.log(written.length ? `wrote ${written.join(", ")}` : "nothing written (give --prob and/or --mask)");
+    console.log(written.length ? `wrote ${written.join(", ")}` : "nothing written (give --prob, --mask and/or --png)");
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

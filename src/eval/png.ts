@@ -36,3 +36,42 @@ export function stretch(image: ArrayLike<number>): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Quick-look of a detection: the image (stretched) beside the same image with the mask in magenta, FITS
+ * orientation (row 0 at the bottom). Small images are enlarged by a whole factor (≤ 4) and large ones reduced in
+ * blocks (image: block mean, mask: any flagged pixel marks the block) so each panel's longer side is ≤ `maxSide`.
+ */
+export function maskPreview(
+  image: Float32Array,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  maxSide = 1024,
+): { rgb: Uint8Array; width: number; height: number } {
+  const side = Math.max(width, height);
+  const up = Math.max(1, Math.min(4, Math.floor(maxSide / side)));
+  const down = Math.max(1, Math.ceil(side / maxSide));
+  const bw = Math.ceil(width / down), bh = Math.ceil(height / down);
+  const mean = new Float32Array(bw * bh), hit = new Uint8Array(bw * bh), n = new Uint32Array(bw * bh);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const b = Math.floor(y / down) * bw + Math.floor(x / down), v = image[y * width + x];
+      if (Number.isFinite(v)) (mean[b] += v), n[b]++;
+      if (mask[y * width + x]) hit[b] = 1;
+    }
+  }
+  for (let b = 0; b < mean.length; b++) mean[b] = n[b] ? mean[b] / n[b] : NaN;
+  const grey = stretch(mean);
+  const pw = bw * up, W = 2 * pw, H = bh * up;
+  const rgb = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    const by = bh - 1 - Math.floor(y / up);
+    for (let x = 0; x < W; x++) {
+      const right = x >= pw, b = by * bw + Math.floor((right ? x - pw : x) / up), o = (y * W + x) * 3;
+      if (right && hit[b]) [rgb[o], rgb[o + 1], rgb[o + 2]] = [255, 40, 140];
+      else rgb[o] = rgb[o + 1] = rgb[o + 2] = grey[b];
+    }
+  }
+  return { rgb, width: W, height: H };
+}

@@ -294,6 +294,8 @@ export class BufferPool {
   /** Buffers handed out and not yet released. */
   liveCount = 0;
   liveBytes = 0;
+  /** The most `liveBytes` has been since the pool was made or `resetPeak()` was called. */
+  peakBytes = 0;
   /** Buffers held by the pool for reuse. */
   freeCount = 0;
   freeBytes = 0;
@@ -319,6 +321,7 @@ export class BufferPool {
     }
     this.liveCount++;
     this.liveBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     return buf;
   }
 
@@ -331,6 +334,11 @@ export class BufferPool {
     list.push(buf);
     this.freeCount++;
     this.freeBytes += size;
+  }
+
+  /** Starts a new peak measurement from what is live now. */
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
   }
 
   /** Destroys every pooled (not live) buffer. */

@@ -1,4 +1,5 @@
 // The UNet's building blocks, named like the published PyTorch models so state_dict keys match.
+import { needsGrad } from "../autograd.ts";
 import { Module } from "../module.ts";
 import type { Rng } from "../init.ts";
 import { add, relu, sigmoid } from "../ops/elementwise.ts";
@@ -6,6 +7,26 @@ import { gate } from "../ops/gate.ts";
 import type { Tensor } from "../tensor.ts";
 import { Conv2d } from "./conv.ts";
 import type { Norm } from "./norm.ts";
+
+/**
+ * Releases `t` once `consumer` (the result of the op that read it) needs no graph: in inference (noGrad, or nothing
+ * requiring a gradient) a forward pass then holds a few activations at a time instead of all of them. With the
+ * graph recorded, `t` stays for the backward pass. Only for intermediates the caller created.
+ */
+export function consumed(t: Tensor, consumer: Tensor): void {
+  if (t !== consumer && !needsGrad(consumer)) t.release();
+}
+
+/** Applies `steps` in turn to `x`, each intermediate `consumed` by the next step (`x` itself is left alone). */
+export function chain(x: Tensor, ...steps: ((t: Tensor) => Tensor)[]): Tensor {
+  let h = x;
+  for (const step of steps) {
+    const next = step(h);
+    if (h !== x) consumed(h, next);
+    h = next;
+  }
+  return h;
+}
 
 /** Children named "0", "1", … like torch.nn.Sequential; only for state_dict naming. */
 export class Sequence extends Module {
@@ -30,8 +51,8 @@ export class DoubleConv extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = relu(this.norm.forward(this.conv1.forward(x)));
-    return relu(this.norm.forward(this.conv2.forward(h)));
+    const norm = (t: Tensor) => this.norm.forward(t);
+    return chain(x, (t) => this.conv1.forward(t), norm, relu, (t) => this.conv2.forward(t), norm, relu);
   }
 }
 
@@ -57,9 +78,16 @@ export class AttentionGate extends Module {
   }
 
   forward(g: Tensor, skip: Tensor): Tensor {
-    const g1 = this.norm.forward(this.wGate.forward(g));
-    const x1 = this.norm.forward(this.wX.forward(skip));
-    const psi = sigmoid(this.psiNorm.forward(this.psiConv.forward(relu(add(g1, x1)))));
-    return gate(skip, psi);
+    const norm = (t: Tensor) => this.norm.forward(t);
+    const g1 = chain(g, (t) => this.wGate.forward(t), norm);
+    const x1 = chain(skip, (t) => this.wX.forward(t), norm);
+    const sum = add(g1, x1);
+    consumed(g1, sum);
+    consumed(x1, sum);
+    const psi = chain(sum, relu, (t) => this.psiConv.forward(t), (t) => this.psiNorm.forward(t), sigmoid);
+    consumed(sum, psi);
+    const out = gate(skip, psi);
+    consumed(psi, out);
+    return out;
   }
 }

@@ -6,7 +6,7 @@ import { concat } from "../ops/concat.ts";
 import { sigmoid } from "../ops/elementwise.ts";
 import { maxPool2d } from "../ops/max_pool2d.ts";
 import type { Tensor } from "../tensor.ts";
-import { AttentionGate, DoubleConv, Sequence } from "./blocks.ts";
+import { AttentionGate, chain, consumed, DoubleConv, Sequence } from "./blocks.ts";
 import { Conv2d, ConvTranspose2d } from "./conv.ts";
 import { BatchNorm2d, GroupNorm, type Norm } from "./norm.ts";
 
@@ -59,7 +59,7 @@ class Down extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.block.forward(this.pool.forward(x));
+    return chain(x, (t) => this.pool.forward(t), (t) => this.block.forward(t));
   }
 }
 
@@ -79,10 +79,21 @@ class Up extends Module {
     this.block = this.child("conv", new DoubleConv(cin, cout, makeNorm(cfg.norm, cout), rng));
   }
 
+  /** Takes ownership of `below` and `skip`: in inference each is released once read (see `consumed`). */
   forward(below: Tensor, skip: Tensor): Tensor {
     const up = this.upConv.forward(below);
-    const gated = this.attention ? this.attention.forward(up, skip) : skip;
-    return this.block.forward(concat([gated, up]));
+    consumed(below, up);
+    let gated = skip;
+    if (this.attention) {
+      gated = this.attention.forward(up, skip);
+      consumed(skip, gated);
+    }
+    const both = concat([gated, up]);
+    consumed(gated, both);
+    consumed(up, both);
+    const out = this.block.forward(both);
+    consumed(both, out);
+    return out;
   }
 }
 
@@ -122,16 +133,20 @@ export class UNet extends Module {
     if (h % m || w % m) {
       throw new RangeError(`UNet: input ${h}×${w} must be a multiple of ${m} on each side (pad it first)`);
     }
+    // In inference every activation is released once its last reader has run (see `consumed`): the skips live
+    // until their decoder level, everything else only as long as the next op needs it.
     const skips = [this.inc.forward(x)];
     for (const d of this.downs) skips.push(d.forward(skips[skips.length - 1]));
-    let h2 = skips.pop()!;
-    for (let i = this.ups.length - 1; i >= 0; i--) h2 = this.ups[i].forward(h2, skips[i]);
-    return this.outc.forward(h2);
+    let up = skips.pop()!;
+    for (let i = this.ups.length - 1; i >= 0; i--) up = this.ups[i].forward(up, skips[i]);
+    const out = this.outc.forward(up);
+    consumed(up, out);
+    return out;
   }
 
   /** CR probabilities: sigmoid of the logits. */
   forward(x: Tensor): Tensor {
-    return sigmoid(this.logits(x));
+    return chain(x, (t) => this.logits(t), sigmoid);
   }
 }
 
