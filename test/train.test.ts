@@ -8,6 +8,8 @@ import { DEFAULTS, type TrainConfig } from "../src/nn/train/config.ts";
 import { type BatchSource, type SourceBatchOptions, type Split, type TrainBatch, Trainer } from "../src/nn/train/trainer.ts";
 import { decodeSnapshot, encodeSnapshot } from "../src/nn/train/snapshot_io.ts";
 import { Rng } from "../src/nn/init.ts";
+import { crFraction, priorLogit } from "../src/nn/train/prior.ts";
+import type { DatasetChunk } from "../src/data/dataset.ts";
 import { gpu } from "./helpers.ts";
 
 beforeAll(async () => {
@@ -155,5 +157,48 @@ describe("Trainer", () => {
     expect(() => new Trainer(config({ patch: 18 }), new Toy())).toThrow(/multiple of 4/);
     expect(() => new Trainer(config({ patch: 32 }), new Toy())).toThrow(/exceeds the dataset's 16² chunks/);
     expect(() => new Trainer(config({ batch: 100 }), new Toy())).toThrow(/fewer chunks than one batch/);
+  });
+});
+
+describe("output-bias prior", () => {
+  it("priorLogit is log(π/(1 − π)), kept finite and ≤ 0", () => {
+    // ln(0.004) = −5.521461, ln(0.996) = −0.004008 → −5.517453.
+    expect(priorLogit(0.004)).toBeCloseTo(-5.517453, 5);
+    expect(priorLogit(0.5)).toBe(0);
+    expect(priorLogit(0.9)).toBe(0);
+    // π = 0 → 1e-6: ln(1e-6) − ln(1 − 1e-6) = −13.815511 + 0.000001.
+    expect(priorLogit(0)).toBeCloseTo(-13.81551, 5);
+  });
+
+  it("crFraction counts CR pixels over the kept pixels of val and the first training chunks", async () => {
+    const chunk = (mask: number[], ignore: number[] | null): DatasetChunk => ({
+      image: new Float32Array(mask.length),
+      mask: Uint8Array.from(mask),
+      ignore: ignore && Uint8Array.from(ignore),
+      info: {} as DatasetChunk["info"],
+    });
+    const splits: Record<string, DatasetChunk[]> = {
+      // val: 1 CR of 4 kept (the ignored CR does not count).
+      val: [chunk([1, 0, 0, 0, 1], [0, 0, 0, 0, 1])],
+      // train: 2 of 4, then 0 of 4, then a chunk beyond the limit of 2 (all CRs) that must not be read.
+      train: [chunk([1, 1, 0, 0], null), chunk([0, 0, 0, 0], null), chunk([1, 1, 1, 1], null)],
+    };
+    const ds = {
+      async *chunks(split: string) {
+        yield* splits[split];
+      },
+    };
+    // (1 + 2 + 0) / (4 + 4 + 4) = 0.25.
+    expect(await crFraction(ds, 2)).toBe(0.25);
+  });
+
+  it("a Trainer with outputBias starts its output layer there; without it, PyTorch's initialisation", async () => {
+    const bias = async (t: Trainer) => Array.from(await t.model.stateDict().get("outc.conv.bias")!.read());
+    const withPrior = new Trainer(config({ variant: "cosmic-conn", outputBias: -5.5 }), new Toy());
+    expect(await bias(withPrior)).toEqual([-5.5]);
+    // PyTorch's default: U(−1/√fan_in, 1/√fan_in) with fan_in = 32 → |b| ≤ 0.1768.
+    const plain = new Trainer(config({ variant: "cosmic-conn" }), new Toy());
+    expect(Math.abs((await bias(plain))[0])).toBeLessThanOrEqual(1 / Math.sqrt(32));
+    for (const t of [withPrior, plain]) t.release();
   });
 });

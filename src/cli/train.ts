@@ -15,10 +15,12 @@ import { lossCurveSvg } from "../eval/loss_curve.ts";
 import { parseNormalize } from "../nn/detect/prep.ts";
 import { Dataset, synthDataset } from "../data/dataset.ts";
 import { evaluateRun } from "./train_eval.ts";
+import { crFraction, priorLogit } from "../nn/train/prior.ts";
 
 const USAGE = `usage: deno task train [--preset quick|paper] [--variant NAME] [--data DIR] [--out DIR] [--epochs N]
                        [--batch 16] [--lr 0.005] [--patch N] [--seed N] [--loss bce|median-weighted-bce]
-                       [--steps-per-epoch N] [--save-every N] [--patience 4] [--normalize none|median|zscore|scale:K]
+                       [--steps-per-epoch N] [--save-every N] [--patience 4] [--output-bias default|prior|LOGIT]
+                       [--normalize none|median|zscore|scale:K]
                        [--no-flips] [--no-sky] [--no-eval] [--quiet]
        deno task train --resume DIR
 
@@ -30,6 +32,8 @@ generated into <out>/data, then the evaluation table (model vs LACosmic on the s
 --out         run folder (default runs/<variant>-<date>): run.json, log.jsonl, loss.svg, best.safetensors,
               snapshot.safetensors (resume point), eval/
 --preset      ${Object.entries(PRESETS).map(([k, p]) => `${k}: ${p.about}`).join("\n              ")}
+--output-bias default: PyTorch's initialisation (the paper); prior: logit of the training data's CR fraction
+              (RetinaNet's prior; lets the network rank the CR pixels it is surest of, see the README); or a number
 --resume DIR  continue the run in DIR from its last snapshot (same data order, optimizer state, LR schedule)
 Recipe: Adam; LR ×0.1 when the validation loss has not improved by 0.1% for 4 epochs (PyTorch's
 ReduceLROnPlateau, patience 4; --patience N changes it for runs of short epochs); BatchNorm variants use batch statistics for the first 40% of epochs, then frozen
@@ -61,6 +65,7 @@ const FLAGS = {
   "steps-per-epoch": "",
   "save-every": "",
   patience: "",
+  "output-bias": "",
   normalize: "",
   resume: "",
   flips: true,
@@ -90,6 +95,8 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
   if (a["steps-per-epoch"] !== "") c.stepsPerEpoch = num("steps-per-epoch", a["steps-per-epoch"]);
   if (a["save-every"] !== "") c.saveEvery = num("save-every", a["save-every"]);
   if (a.patience !== "") c.plateau = { ...c.plateau, patience: num("patience", a.patience) };
+  const bias = a["output-bias"];
+  if (bias !== "" && bias !== "default" && bias !== "prior") c.outputBias = num("output-bias", bias, false);
   if (a.loss !== "") {
     if (!LOSSES.includes(a.loss as LossName)) throw new UsageError(`--loss must be one of ${LOSSES.join(", ")}`);
     c.loss = a.loss as LossName;
@@ -168,6 +175,11 @@ export async function main(argv: string[]): Promise<number> {
       log(`  done in ${duration((performance.now() - ts) / 1000)}`);
     }
     const ds = await Dataset.open(run.data);
+    if (!resuming && a["output-bias"] === "prior") {
+      const fraction = await crFraction(ds);
+      run.config.outputBias = priorLogit(fraction);
+      log(`output bias ${run.config.outputBias.toFixed(3)} = logit of the CR fraction ${(100 * fraction).toFixed(3)}%`);
+    }
     if (!resuming) await writeAtomic(`${out}/run.json`, JSON.stringify(run, null, 1) + "\n");
     const trainer = new Trainer(run.config, ds);
     const c = run.config;

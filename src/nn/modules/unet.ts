@@ -5,7 +5,7 @@ import { Rng } from "../init.ts";
 import { concat } from "../ops/concat.ts";
 import { sigmoid } from "../ops/elementwise.ts";
 import { maxPool2d } from "../ops/max_pool2d.ts";
-import type { Tensor } from "../tensor.ts";
+import { rt, type Tensor } from "../tensor.ts";
 import { AttentionGate, chain, consumed, DoubleConv, Sequence } from "./blocks.ts";
 import { Conv2d, ConvTranspose2d } from "./conv.ts";
 import { BatchNorm2d, GroupNorm, type Norm } from "./norm.ts";
@@ -119,6 +119,11 @@ export class UNet extends Module {
     for (let i = depth - 1; i >= 1; i--) this.ups.unshift(this.child(`up${i}`, new Up(width << i, config, rng)));
     this.outc = new Conv2d(width, 1, 1, rng);
     this.child("outc", new Sequence([["conv", this.outc]]));
+  }
+
+  /** Sets the output layer's bias (a logit) — the prior initialisation of src/nn/train/prior.ts. */
+  setOutputBias(logit: number): void {
+    rt().write(this.outc.bias!.buffer, 0, Float32Array.of(logit));
   }
 
   /** Multiple every input side must be divisible by (one per pooling). */

@@ -33,6 +33,9 @@ export interface TrainConfig {
   normalize: Normalize;
   /** Also save a resume checkpoint every this many steps inside an epoch (0: only at epoch ends). */
   saveEvery: number;
+  /** Initial bias of the output layer (a logit; `prior.ts`), or null for PyTorch's default initialisation (the
+   * paper's). */
+  outputBias: number | null;
 }
 
 export const PAPER_PLATEAU: PlateauOptions = { factor: 0.1, patience: 4, threshold: 0.001, minLr: 0 };
@@ -53,6 +56,7 @@ export const DEFAULTS: TrainConfig = {
   bnRecalibrate: 0,
   normalize: "none",
   saveEvery: 0,
+  outputBias: null,
 };
 
 export interface Preset {
@@ -94,6 +98,8 @@ export function checkConfig(c: TrainConfig, chunkSide?: number): TrainConfig {
   int("bnRecalibrate", c.bnRecalibrate, 0);
   int("plateau.patience", c.plateau.patience, 0);
   if (c.stepsPerEpoch !== null) int("stepsPerEpoch", c.stepsPerEpoch, 1);
+  // Absent in runs recorded before the option existed: the default.
+  if (c.outputBias != null && !Number.isFinite(c.outputBias)) bad.push(`outputBias must be a finite number or null`);
   if (c.patch % 4 !== 0) bad.push(`patch must be a multiple of 4 (got ${c.patch})`);
   if (chunkSide !== undefined && c.patch > chunkSide) bad.push(`patch ${c.patch} exceeds the dataset's ${chunkSide}² chunks`);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) bad.push(`lr must be a positive number (got ${c.lr})`);

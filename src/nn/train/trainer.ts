@@ -118,6 +118,7 @@ export class Trainer {
     }
     if (data.batchCount("val", 1) === 0) throw new RangeError("validation split is empty");
     this.model = createVariant(config.variant, config.seed);
+    if (config.outputBias != null) this.model.setOutputBias(config.outputBias);
     this.hasBatchNorm = setBatchNormTraining(this.model, true) > 0;
     this.opt = new Adam(this.model.parameters(), { lr: config.lr });
     this.plateau = new Plateau(config.lr, config.plateau);
