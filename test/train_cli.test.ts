@@ -2,6 +2,7 @@
 // snapshot ends with the same weights, optimizer state and loss history as a run that was never interrupted.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { synthDataset } from "../src/data/dataset.ts";
+import { trainBudget } from "../src/cli/paper.ts";
 import { decodeSnapshot } from "../src/nn/train/snapshot_io.ts";
 import type { Snapshot } from "../src/nn/train/trainer.ts";
 
@@ -79,22 +80,34 @@ describe("deno task train --resume", () => {
     }
   }, 60_000);
 
-  it("--patience sets the plateau's patience in the recorded recipe, and a bad value is a usage error", async () => {
+  it("--patience and --bn-recalibrate land in the recorded recipe, and bad values are usage errors", async () => {
     const out = `${dir}/patience`;
     const args = ARGS(out);
     args[args.indexOf("--epochs") + 1] = "1";
-    await run([...args, "--patience", "1"]);
+    await run([...args, "--patience", "1", "--bn-recalibrate", "3"]);
     const recorded = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
     expect(recorded.config.plateau.patience).toBe(1);
+    expect(recorded.config.bnRecalibrate).toBe(3);
     expect(recorded.config.epochs).toBe(1);
-    for (const bad of ["-1", "1.5", "x"]) {
+    for (const [flag, bad] of [["patience", "-1"], ["patience", "1.5"], ["patience", "x"], ["bn-recalibrate", "-2"]]) {
       const { code, stderr } = await new Deno.Command(DENO, {
-        args: ["run", "-A", CLI, ...ARGS(`${dir}/patience-bad`), "--patience", bad],
+        args: ["run", "-A", CLI, ...ARGS(`${dir}/patience-bad`), `--${flag}`, bad],
         stdout: "null",
         stderr: "piped",
       }).output();
       expect(code).toBe(2);
-      expect(new TextDecoder().decode(stderr)).toMatch(/patience/);
+      expect(new TextDecoder().decode(stderr)).toMatch(flag);
     }
   }, 120_000);
+
+  it("deno task paper re-estimates BatchNorm statistics in capped-epoch budgets only", () => {
+    const a = { epochs: "10", batch: "16", patch: "64", seed: "1", "steps-per-epoch": "15" };
+    const capped = trainBudget(a);
+    expect(capped[capped.indexOf("--bn-recalibrate") + 1]).toBe("16");
+    expect(capped[capped.indexOf("--steps-per-epoch") + 1]).toBe("15");
+    // --steps-per-epoch 0: full passes, the paper's EMA.
+    const full = trainBudget({ ...a, "steps-per-epoch": "0" });
+    expect(full).not.toContain("--bn-recalibrate");
+    expect(full).not.toContain("--steps-per-epoch");
+  });
 });

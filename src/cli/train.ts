@@ -20,6 +20,7 @@ import { crFraction, priorLogit } from "../nn/train/prior.ts";
 const USAGE = `usage: deno task train [--preset quick|paper] [--variant NAME] [--data DIR] [--out DIR] [--epochs N]
                        [--batch 16] [--lr 0.005] [--patch N] [--seed N] [--loss bce|median-weighted-bce]
                        [--steps-per-epoch N] [--save-every N] [--patience 4] [--output-bias default|prior|LOGIT]
+                       [--bn-recalibrate N]
                        [--normalize none|median|zscore|scale:K]
                        [--no-flips] [--no-sky] [--no-eval] [--quiet]
        deno task train --resume DIR
@@ -34,6 +35,8 @@ generated into <out>/data, then the evaluation table (model vs LACosmic on the s
 --preset      ${Object.entries(PRESETS).map(([k, p]) => `${k}: ${p.about}`).join("\n              ")}
 --output-bias default: PyTorch's initialisation (the paper); prior: logit of the training data's CR fraction
               (RetinaNet's prior; lets the network rank the CR pixels it is surest of, see the README); or a number
+--bn-recalibrate N  BatchNorm variants: re-estimate the running statistics from N training batches when they
+              freeze (0, the paper: keep the EMA; the quick preset: 16; for runs of a few hundred steps)
 --resume DIR  continue the run in DIR from its last snapshot (same data order, optimizer state, LR schedule)
 Recipe: Adam; LR ×0.1 when the validation loss has not improved by 0.1% for 4 epochs (PyTorch's
 ReduceLROnPlateau, patience 4; --patience N changes it for runs of short epochs); BatchNorm variants use batch statistics for the first 40% of epochs, then frozen
@@ -66,6 +69,7 @@ const FLAGS = {
   "save-every": "",
   patience: "",
   "output-bias": "",
+  "bn-recalibrate": "",
   normalize: "",
   resume: "",
   flips: true,
@@ -95,6 +99,7 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
   if (a["steps-per-epoch"] !== "") c.stepsPerEpoch = num("steps-per-epoch", a["steps-per-epoch"]);
   if (a["save-every"] !== "") c.saveEvery = num("save-every", a["save-every"]);
   if (a.patience !== "") c.plateau = { ...c.plateau, patience: num("patience", a.patience) };
+  if (a["bn-recalibrate"] !== "") c.bnRecalibrate = num("bn-recalibrate", a["bn-recalibrate"]);
   const bias = a["output-bias"];
   if (bias !== "" && bias !== "default" && bias !== "prior") c.outputBias = num("output-bias", bias, false);
   if (a.loss !== "") {
