@@ -1,7 +1,19 @@
 // The command-line helpers every tool shares: flag parsing, numeric flags, sizes, and the LACosmic sigclip sweep.
 import { describe, expect, it } from "vitest";
-import { numberFlag, parseArgs, sizeFlag, UsageError } from "../src/cli/args.ts";
+import { numberFlag, outputBiasFlag, parseArgs, sizeFlag, UsageError } from "../src/cli/args.ts";
 import { LACOSMIC_SWEEP, sigclipSweep } from "../src/eval/methods.ts";
+
+describe("outputBiasFlag", () => {
+  it("takes default, prior or a logit, and names the choices otherwise", () => {
+    expect(outputBiasFlag("default")).toBe("default");
+    expect(outputBiasFlag("prior")).toBe("prior");
+    expect(outputBiasFlag("-5.5")).toBe(-5.5);
+    for (const bad of ["", "x", "Infinity", "priors"]) {
+      expect(() => outputBiasFlag(bad)).toThrow(UsageError);
+      expect(() => outputBiasFlag(bad)).toThrow(/default, prior or a number/);
+    }
+  });
+});
 
 describe("parseArgs", () => {
   const defaults = { out: "runs", epochs: "10", flips: true, quiet: false };

@@ -100,8 +100,8 @@ describe("deno task train --resume", () => {
     }
   }, 120_000);
 
-  it("deno task paper re-estimates BatchNorm statistics in capped-epoch budgets only", () => {
-    const a = { epochs: "10", batch: "16", patch: "64", seed: "1", "steps-per-epoch": "15" };
+  it("deno task paper re-estimates BatchNorm statistics in capped-epoch budgets only, and passes --output-bias on", () => {
+    const a = { epochs: "10", batch: "16", patch: "64", seed: "1", "steps-per-epoch": "15", "output-bias": "default" };
     const capped = trainBudget(a);
     expect(capped[capped.indexOf("--bn-recalibrate") + 1]).toBe("16");
     expect(capped[capped.indexOf("--steps-per-epoch") + 1]).toBe("15");
@@ -109,5 +109,8 @@ describe("deno task train --resume", () => {
     const full = trainBudget({ ...a, "steps-per-epoch": "0" });
     expect(full).not.toContain("--bn-recalibrate");
     expect(full).not.toContain("--steps-per-epoch");
+    expect(full).not.toContain("--output-bias");
+    const prior = trainBudget({ ...a, "output-bias": "prior" });
+    expect(prior[prior.indexOf("--output-bias") + 1]).toBe("prior");
   });
 });

@@ -25,6 +25,16 @@ export function numberFlag(
   return v;
 }
 
+/** `--output-bias`: "default" (PyTorch's initialisation), "prior" (the data's CR fraction) or a logit. */
+export function outputBiasFlag(text: string): "default" | "prior" | number {
+  if (text === "default" || text === "prior") return text;
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v)) {
+    throw new UsageError(`--output-bias must be default, prior or a number (got '${text}')`);
+  }
+  return v;
+}
+
 /** `WIDTHxHEIGHT` (e.g. 2048x4096) as [width, height]. */
 export function sizeFlag(text: string, name = "size"): [number, number] {
   const m = /^(\d+)x(\d+)$/.exec(text);

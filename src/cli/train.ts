@@ -2,7 +2,7 @@
 //   deno task train                                   quick preset on simulated data, then the evaluation table
 //   deno task train --variant deepcr --data <dir> --epochs 60 --out runs/deepcr
 //   deno task train --resume runs/deepcr              continue a killed run exactly
-import { numberFlag, parseArgs, UsageError } from "./args.ts";
+import { numberFlag, outputBiasFlag, parseArgs, UsageError } from "./args.ts";
 import { exists, writeAtomic } from "./files.ts";
 import { init, rt } from "../nn/tensor.ts";
 import { saveModel } from "../nn/checkpoint/model.ts";
@@ -100,8 +100,8 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
   if (a["save-every"] !== "") c.saveEvery = num("save-every", a["save-every"]);
   if (a.patience !== "") c.plateau = { ...c.plateau, patience: num("patience", a.patience) };
   if (a["bn-recalibrate"] !== "") c.bnRecalibrate = num("bn-recalibrate", a["bn-recalibrate"]);
-  const bias = a["output-bias"];
-  if (bias !== "" && bias !== "default" && bias !== "prior") c.outputBias = num("output-bias", bias, false);
+  const bias = a["output-bias"] === "" ? "default" : outputBiasFlag(a["output-bias"]);
+  if (typeof bias === "number") c.outputBias = bias;
   if (a.loss !== "") {
     if (!LOSSES.includes(a.loss as LossName)) throw new UsageError(`--loss must be one of ${LOSSES.join(", ")}`);
     c.loss = a.loss as LossName;
