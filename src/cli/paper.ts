@@ -126,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // 2. Training, one budget for all variants.
   const epochs = Number(a.epochs);
+  const capped = Number(a["steps-per-epoch"]) > 0;
   const budget = trainBudget(a);
   const trainSeconds: Record<string, number> = {};
   for (const v of variants) {
@@ -210,10 +211,10 @@ export async function main(argv: string[]): Promise<number> {
     ``,
     `## Training budget (the same for every variant)`,
     ``,
-    `${epochs} epochs × ${Number(a["steps-per-epoch"]) > 0 ? `≤ ${a["steps-per-epoch"]}` : "all"} steps of batch ${a.batch}, ` +
+    `${epochs} epochs × ${capped ? `≤ ${a["steps-per-epoch"]}` : "all"} steps of batch ${a.batch}, ` +
     `random ${a.patch}² crops of the 256² chunks with the §2.3 sky augmentation and flips; Adam lr 0.005 with the ` +
     `plateau schedule; BatchNorm variants: batch statistics for the first 40% of epochs, then frozen ` +
-    (Number(a["steps-per-epoch"]) > 0
+    (capped
       ? `(re-estimated from ${BN_RECALIBRATE} batches as they freeze: the EMA cannot settle in so few steps).`
       : `(the EMA of momentum 0.005, as the paper).`),
     a["output-bias"] === "default"

@@ -68,7 +68,7 @@ const FLAGS = {
   "steps-per-epoch": "",
   "save-every": "",
   patience: "",
-  "output-bias": "",
+  "output-bias": "default",
   "bn-recalibrate": "",
   normalize: "",
   resume: "",
@@ -100,7 +100,7 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
   if (a["save-every"] !== "") c.saveEvery = num("save-every", a["save-every"]);
   if (a.patience !== "") c.plateau = { ...c.plateau, patience: num("patience", a.patience) };
   if (a["bn-recalibrate"] !== "") c.bnRecalibrate = num("bn-recalibrate", a["bn-recalibrate"]);
-  const bias = a["output-bias"] === "" ? "default" : outputBiasFlag(a["output-bias"]);
+  const bias = outputBiasFlag(a["output-bias"]);
   if (typeof bias === "number") c.outputBias = bias;
   if (a.loss !== "") {
     if (!LOSSES.includes(a.loss as LossName)) throw new UsageError(`--loss must be one of ${LOSSES.join(", ")}`);
