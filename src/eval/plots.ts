@@ -4,8 +4,11 @@ import type { EvalResult, MethodResult } from "./evaluate.ts";
 
 const W = 640, H = 480, L = 64, R = 16, T = 36, B = 52;
 const PW = W - L - R, PH = H - T - B;
-/** Colour-blind-friendly palette (Okabe–Ito), then tab10 greys. */
-const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#7f7f7f"];
+/** Colour-blind-friendly palette (Okabe–Ito), then tab10 grey, brown, cyan and olive (12 methods before a repeat). */
+const COLORS = [
+  "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#7f7f7f",
+  "#8c564b", "#17becf", "#bcbd22",
+];
 
 export function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -193,11 +196,11 @@ function tprFloor(series: Series[]): number {
 }
 
 /** ROC: TPR against FPR (log axis 1e-6 … 1), dashed lines at the paper's 0.01% and 0.1% FPR. */
-export function rocSvg(result: EvalResult, subset = "all"): string {
+export function rocSvg(result: EvalResult, subset = "all", title?: string): string {
   const series = seriesOf(result.methods, subset, "roc");
   const y0 = tprFloor(series);
   return svgPlot({
-    title: `ROC — ${subtitle(result, subset)}`,
+    title: title ?? `ROC — ${subtitle(result, subset)}`,
     xLabel: "false positive rate (FPR)",
     yLabel: "true positive rate (TPR)",
     x: logAxis(1e-6, 1, L, L + PW),
