@@ -35,15 +35,3 @@ registerShaders({
 });
 
 export * from "./index.ts";
-// Detection (the page dist/detect.html uses it through this bundle); not in index.ts yet.
-export {
-  crMask,
-  detect,
-  DetectError,
-  type DetectOptions,
-  type DetectResult,
-  detectProbabilities,
-  type Normalize,
-  NORMALIZE_HELP,
-  parseNormalize,
-} from "./nn/detect.ts";

@@ -37,3 +37,18 @@ export { CheckpointError, loadPth, loadSafetensors, saveSafetensors } from "./nn
 // Data.
 export * from "./data/fits.ts";
 export * from "./data/lacosmic.ts";
+// Detection, and how a checkpoint is run (its normalisation, threshold and dilation from its card).
+export {
+  crMask,
+  detect,
+  DetectError,
+  type DetectOptions,
+  type DetectResult,
+  detectProbabilities,
+  type Normalize,
+  NORMALIZE_HELP,
+  parseNormalize,
+} from "./nn/detect.ts";
+export { type OpenedModel, openModel } from "./app/models.ts";
+export { type RunSettings, runSettings, SettingsError } from "./app/settings.ts";
+export { PUBLISHED, type PublishedModel, sha256Hex } from "./app/zoo.ts";

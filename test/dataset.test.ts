@@ -185,6 +185,20 @@ describe("dataset: loader", () => {
     expect(seen.size).toBe(8);
   });
 
+  it("CR-aware crops: crShare 1 puts a CR pixel in every crop; crShare 0 draws exactly the uniform crops", async () => {
+    const { ds } = await tinyDataset(64);
+    const opts = { batch: 64, seed: 4, epoch: 1, crop: 4, flips: true, sky: false as const };
+    const hits = (bs: Awaited<ReturnType<typeof collect>>) =>
+      bs.flatMap((b) => b.info.map((_, k) => b.masks.subarray(k * 16, (k + 1) * 16).some((v) => v > 0)));
+    // Uniform 4² crops of an 8² chunk whose upper-left 4² quarter is CR: (4/5)² = 64% of them reach it.
+    const uniform = hits(await collect(ds, "train", opts));
+    expect(uniform.filter(Boolean).length).toBeLessThan(uniform.length);
+    expect(hits(await collect(ds, "train", { ...opts, crShare: 1 })).every(Boolean)).toBe(true);
+    const same = await collect(ds, "train", { ...opts, crShare: 0 }), before = await collect(ds, "train", opts);
+    expect(same.map((b) => b.info)).toEqual(before.map((b) => b.info));
+    await expect(collect(ds, "train", { ...opts, crShare: 2 })).rejects.toThrow(/crShare must be in \[0, 1\]/);
+  });
+
   it("val and test: stored order, no sky term, unless asked", async () => {
     const { manifest, shards } = await tinyDataset(70);
     // Move the split to 'test' for this check.
@@ -399,6 +413,25 @@ describe("dataset: synthDataset", () => {
     expect(manifest.splits.test.chunks).toBe(12);
     const scopes = manifest.splits.test.shards.flatMap((s) => s.info.map((i) => i.telescope));
     expect(new Set(scopes)).toEqual(new Set(["0.4m", "1m", "2m"]));
+  });
+
+  it("random mode: every frame its own instrument within RANDOM_RANGES, thick and thin darks, hot pixels", async () => {
+    const { RANDOM_RANGES } = await import("../src/data/synth/randomized.ts");
+    const { manifest } = await synthDataset({ mode: "random", frames: 6, testFrames: 2, width: 256, height: 256, patch: 128 });
+    const infos = ["train", "val", "test"].flatMap((k) =>
+      manifest.splits[k as "train"].shards.flatMap((s) => s.info)
+    );
+    const fwhm = new Set(infos.map((i) => i.fwhm as number));
+    expect(fwhm.size).toBeGreaterThan(4);
+    for (const i of infos) {
+      expect(i.fwhm).toBeGreaterThanOrEqual(RANDOM_RANGES.fwhmPixels.lo);
+      expect(i.fwhm).toBeLessThanOrEqual(RANDOM_RANGES.fwhmPixels.hi);
+      expect(i.gain).toBeGreaterThanOrEqual(RANDOM_RANGES.gain.lo - 1e-3);
+      expect(i.gain).toBeLessThanOrEqual(RANDOM_RANGES.gain.hi + 1e-3);
+    }
+    const frames = manifest.source.frames as { hotPixels: number }[];
+    expect(frames.every((f) => Number.isInteger(f.hotPixels))).toBe(true);
+    expect(new Set(infos.map((i) => i.darkCcd))).toEqual(new Set(["decam", "lco-thin"]));
   });
 });
 

@@ -67,6 +67,12 @@ describe("preprocessing and tiling (CPU)", () => {
     // zscore: the pixels below the median (2.5) are 1, 2: median 1.5, std 0.5.
     expect([...prepareImage(Float32Array.from([1, 2, 3, 4]), "zscore").pixels]).toEqual([-1, 1, 3, 5]);
     expect([...prepareImage(Float32Array.from([NaN, NaN]), "median").pixels]).toEqual([0, 0]);
+    // sigma: median 3 (lower median of 1 2 3 4 100), |x − 3| = 2 1 0 1 97 → MAD 1, σ = 1.4826.
+    const sig = prepareImage(Float32Array.from([1, 2, 3, 4, 100]), "sigma").pixels;
+    [-2, -1, 0, 1, 97].forEach((d, i) => expect(sig[i]).toBeCloseTo(d / 1.4826, 5));
+    // A flat image has MAD 0: divide by 1 rather than by 0.
+    expect([...prepareImage(Float32Array.from([5, 5, 5]), "sigma").pixels]).toEqual([0, 0, 0]);
+    expect(parseNormalize(" sigma ")).toBe("sigma");
   });
 
   it("selectKth agrees with sorting", () => {

@@ -1,7 +1,7 @@
 // Datasets from the command line: build one from FITS frames (the paper's recipe), make one with the simulator,
 // look at one (a PNG sheet of chunks with their CR masks), or summarise one.
 //   deno task dataset build --science a.fits b.fits … --darks d1.fits … --out DIR [--test t.fits …] [--hdu N|NAME]
-//   deno task dataset synth --out DIR [--mode decam|lco] [--preset quick|default|paper] [--seed N] …
+//   deno task dataset synth --out DIR [--mode decam|lco|random] [--preset quick|default|paper] [--seed N] …
 //   deno task dataset preview DIR [--split test] [--out sheet.png] [--count 16] [--stretch asinh|zscale]
 //   deno task dataset info DIR
 import { FitsError } from "../data/fits.ts";
@@ -25,7 +25,7 @@ const USAGE = `usage:
                 [--seed 1] [--darks-per-frame 1] [--patch 256] [--gain E/ADU] [--readnoise E] [--saturation ADU]
                 [--bpm bad-pixels.fits] [--dark-sigma 3] [--dark-seed-sigma 5] [--sigclip 4.5] [--sigfrac 0.3]
                 [--objlim 5] [--force]
-  dataset synth --out DIR [--mode decam|lco] [--preset quick|default|paper] [--seed 1] [--frames N]
+  dataset synth --out DIR [--mode decam|lco|random] [--preset quick|default|paper] [--seed 1] [--frames N]
                 [--test-frames N] [--size WxH] [--telescope 0.4m|1m|2m] [--patch 256] [--force]
   dataset preview DIR [--split test] [--out sheet.png] [--count 16] [--stretch asinh|zscale] [--seed 1]
   dataset info DIR
@@ -148,7 +148,9 @@ async function synth(argv: string[]): Promise<void> {
     force: false,
   });
   if (a.out === "") throw new UsageError("--out DIR is required");
-  if (a.mode !== "decam" && a.mode !== "lco") throw new UsageError(`--mode must be decam or lco (got '${a.mode}')`);
+  if (!["decam", "lco", "random"].includes(a.mode)) {
+    throw new UsageError(`--mode must be decam, lco or random (got '${a.mode}')`);
+  }
   if (!["quick", "default", "paper"].includes(a.preset)) {
     throw new UsageError(`--preset must be quick, default or paper (got '${a.preset}')`);
   }
@@ -160,7 +162,7 @@ async function synth(argv: string[]): Promise<void> {
   const { manifest } = await synthDataset({
     out: a.out,
     force: a.force,
-    mode: a.mode,
+    mode: a.mode as "decam" | "lco" | "random",
     preset: a.preset as "quick" | "default" | "paper",
     seed: num("seed", a.seed, true),
     frames: num("frames", a.frames, true),

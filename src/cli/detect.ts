@@ -4,7 +4,8 @@
 //     [--normalize none|median|zscore|scale:K] [--patch 1024] [--quiet]
 import { FitsError, type FitsCard, type FitsImage, readFits, readImage, writeFits } from "../data/fits.ts";
 import { CheckpointError } from "../nn/checkpoint/types.ts";
-import { loadModel } from "../nn/checkpoint/model.ts";
+import { openModel } from "../app/models.ts";
+import { SettingsError } from "../app/settings.ts";
 import {
   crMask,
   DEFAULT_PATCH,
@@ -36,7 +37,8 @@ input header's cards, and/or a PNG quick-look (the image beside it with the mask
 side per panel). Model: --model, else models/default.safetensors.
 Variants: auto, ${Object.keys(VARIANTS).join(", ")}.
 --threshold (default: the model's threshold metadata, else 0.5).
---normalize (default: the model's metadata, else median for cosmic-conn-lco, none for the others):
+--normalize (default: the model's metadata, or a published checkpoint's own (recognised by sha256), else median
+  for cosmic-conn-lco, none for the others):
 ${NORMALIZE_HELP.map(([k, v]) => `  ${k.padEnd(8)} ${v}`).join("\n")}
 --patch: images with both sides <= patch run as one pass; larger ones in overlapping tiles of at most patch x patch.`;
 
@@ -194,23 +196,14 @@ export async function main(argv: string[]): Promise<number> {
       throw new InputError(`'${shown}' is not a model checkpoint (neither a PyTorch .pth zip nor safetensors)`);
     }
     const rt = await init();
-    const loaded = await loadModel(modelBytes, modelPath instanceof URL ? modelPath.pathname : modelPath, args.variant);
-    const { model, variant, metadata } = loaded;
-    let normalize: Normalize, normalizeFrom: string;
-    if (args.normalize !== undefined) {
-      [normalize, normalizeFrom] = [args.normalize, "--normalize"];
-    } else if (metadata.normalize !== undefined) {
-      try {
-        normalize = parseNormalize(metadata.normalize);
-      } catch (e) {
-        throw new InputError(`${modelName}: metadata 'normalize': ${(e as Error).message}`);
-      }
-      normalizeFrom = "model metadata";
-    } else {
-      // Cosmic-CoNN's own inference subtracts the median; the paper's models were trained on raw ADU with sky.
-      normalize = variant === "cosmic-conn-lco" ? "median" : "none";
-      normalizeFrom = `default for ${variant}`;
-    }
+    const opened = await openModel(modelBytes, modelPath instanceof URL ? modelPath.pathname : modelPath, {
+      variant: args.variant,
+      normalize: args.normalize,
+      threshold: args.threshold,
+    });
+    const { model, variant, settings } = opened;
+    const { normalize, threshold } = settings;
+    const normalizeFrom = settings.from.normalize;
     const { width, height } = image;
     const t0 = performance.now();
     const result = await detect(model, image.data, width, height, {
@@ -220,13 +213,6 @@ export async function main(argv: string[]): Promise<number> {
     });
     const seconds = (performance.now() - t0) / 1000;
     model.release();
-    let threshold = args.threshold ?? 0.5;
-    if (args.threshold === undefined && metadata.threshold !== undefined) {
-      threshold = Number(metadata.threshold);
-      if (!(threshold >= 0 && threshold <= 1)) {
-        throw new InputError(`${modelName}: metadata 'threshold' must be a number in [0, 1] (got '${metadata.threshold}')`);
-      }
-    }
     const mask = crMask(result.probabilities, threshold);
     const flagged = mask.reduce((a, b) => a + b, 0);
 
@@ -275,7 +261,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`detect: ${e.message}\n${USAGE}`);
       return 2;
     }
-    const known = [InputError, FitsError, CheckpointError, DetectError, GpuError, RangeError];
+    const known = [InputError, FitsError, CheckpointError, SettingsError, DetectError, GpuError, RangeError];
     if (known.some((k) => e instanceof k)) {
       console.error(`detect: ${(e as Error).message}`);
       return 1;

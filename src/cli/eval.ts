@@ -19,7 +19,8 @@ import {
 import { formatTable, writeReport } from "../eval/report.ts";
 import { numberFlag, UsageError } from "./args.ts";
 import { GpuError } from "../kernels/runtime.ts";
-import { loadModel } from "../nn/checkpoint/model.ts";
+import { openModel } from "../app/models.ts";
+import { SettingsError } from "../app/settings.ts";
 import { CheckpointError } from "../nn/checkpoint/types.ts";
 import { type Normalize, NORMALIZE_HELP, parseNormalize } from "../nn/detect.ts";
 import { init } from "../nn/tensor.ts";
@@ -230,22 +231,12 @@ export async function main(argv: string[]): Promise<number> {
     const names = modelNames(args.models);
     if (files.length) await init();
     for (const [i, path] of args.models.entries()) {
-      const { model, variant, metadata } = await loadModel(files[i], path);
+      const { model, variant, metadata, settings } = await openModel(files[i], path, { normalize: args.normalize });
       releases.push(() => model.release());
-      const isPth = files[i][0] === 0x50;
-      // The paper's four published models were trained on its recipe's 3×3-dilated masks; Cosmic-CoNN's LCO model
-      // (variant cosmic-conn-lco) on undilated ones. Our safetensors say so in their metadata.
-      const trainedDilated = isPth ? variant !== "cosmic-conn-lco" : metadata.dilated_masks === "true";
-      const dilate = args.dilateModels === "yes" || (args.dilateModels === "auto" && !trainedDilated);
-      let normalize: Normalize;
-      if (args.normalize) normalize = args.normalize;
-      else if (metadata.normalize !== undefined) {
-        try {
-          normalize = parseNormalize(metadata.normalize);
-        } catch (e) {
-          throw new InputError(`${path}: metadata 'normalize': ${(e as Error).message}`);
-        }
-      } else normalize = variant === "cosmic-conn-lco" ? "median" : "none";
+      // Models not trained on 3×3-dilated masks get their predictions dilated (the paper's rule); the model's card
+      // (our metadata, or a published checkpoint's registry entry) says which.
+      const dilate = args.dilateModels === "yes" || (args.dilateModels === "auto" && !settings.dilatedMasks);
+      const normalize = settings.normalize;
       methods.push(unetMethod(model, {
         name: names[i],
         normalize,
@@ -294,7 +285,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`eval: ${e.message}\n${USAGE}`);
       return 2;
     }
-    if ([InputError, DatasetError, CheckpointError, EvalError, LacosmicError].some((k) => e instanceof k)) {
+    if ([InputError, DatasetError, CheckpointError, SettingsError, EvalError, LacosmicError].some((k) => e instanceof k)) {
       console.error(`eval: ${(e as Error).message}`);
       return 2;
     }

@@ -10,8 +10,8 @@ import { Dataset, synthDataset, type SynthPreset } from "../data/dataset.ts";
 import { evaluate, type EvalResult } from "../eval/evaluate.ts";
 import { lacosmicMethod, type Method, sigclipSweep, unetMethod } from "../eval/methods.ts";
 import { markdownTables, writeReport } from "../eval/report.ts";
-import { loadModel } from "../nn/checkpoint/model.ts";
-import { parseNormalize } from "../nn/detect/prep.ts";
+import { openModel } from "../app/models.ts";
+import { PUBLISHED } from "../app/zoo.ts";
 import type { UNet } from "../nn/modules/unet.ts";
 import { init } from "../nn/tensor.ts";
 import { duration } from "../nn/train/progress.ts";
@@ -31,13 +31,14 @@ The full-size run (the paper's 20,480 patches of 256², 60 epochs) is for a GPU 
 
 /** The published checkpoints and how the paper compares them: its four were trained on 3×3-dilated masks (the
  * recipe dilates) and see raw ADU; Cosmic-CoNN's LCO model expects median-subtracted input and undilated masks. */
-const PUBLISHED = [
-  { file: "paper/deepcr.pth", name: "deepCR (published)", normalize: "none", dilate: false },
-  { file: "paper/att_deepcr.pth", name: "Att deepCR (published)", normalize: "none", dilate: false },
-  { file: "paper/cosmic_conn.pth", name: "Cosmic-CoNN (published)", normalize: "none", dilate: false },
-  { file: "paper/att_cosmic_conn.pth", name: "Att Cosmic-CoNN (published)", normalize: "none", dilate: false },
-  { file: "cosmic-conn/ground_imaging.pth", name: "Cosmic-CoNN LCO (published)", normalize: "median", dilate: true },
-];
+/** The published checkpoints the paper stage compares with, and their names in its tables (settings: src/app/zoo.ts). */
+const PAPER_NAMES: Record<string, string> = {
+  "paper:deepcr": "deepCR (published)",
+  "paper:att-deepcr": "Att deepCR (published)",
+  "paper:cosmic-conn": "Cosmic-CoNN (published)",
+  "paper:att-cosmic-conn": "Att Cosmic-CoNN (published)",
+  "cosmic-conn:ground-imaging": "Cosmic-CoNN LCO (published)",
+};
 
 
 async function runFinished(dir: string, epochs: number): Promise<boolean> {
@@ -147,22 +148,28 @@ export async function main(argv: string[]): Promise<number> {
   const models: { model: UNet; method: Method }[] = [];
   for (const v of variants) {
     const path = `${out}/models/${v}/best.safetensors`;
-    const { model, metadata } = await loadModel(await Deno.readFile(path), path);
+    const { model, settings } = await openModel(await Deno.readFile(path), path);
     model.eval();
     models.push({
       model,
-      method: unetMethod(model, { name: `${v} (ours)`, normalize: parseNormalize(metadata.normalize ?? "none"), dilate: false, details: { checkpoint: path } }),
+      method: unetMethod(model, { name: `${v} (ours)`, normalize: settings.normalize, dilate: !settings.dilatedMasks, details: { checkpoint: path } }),
     });
   }
   const publishedFound: string[] = [];
   if (a.published !== "none" && (await exists(a.published))) {
-    for (const p of PUBLISHED) {
+    for (const p of PUBLISHED.filter((x) => PAPER_NAMES[x.name])) {
       const path = `${a.published}/${p.file}`;
       if (!(await exists(path))) continue;
-      const { model } = await loadModel(await Deno.readFile(path), path);
+      const { model, settings } = await openModel(await Deno.readFile(path), path);
       model.eval();
       publishedFound.push(p.file);
-      models.push({ model, method: unetMethod(model, { name: p.name, normalize: parseNormalize(p.normalize), dilate: p.dilate, details: { checkpoint: path } }) });
+      const method = unetMethod(model, {
+        name: PAPER_NAMES[p.name],
+        normalize: settings.normalize,
+        dilate: !settings.dilatedMasks,
+        details: { checkpoint: path },
+      });
+      models.push({ model, method });
     }
   } else {
     console.log(`(published checkpoints not found at ${a.published}: comparing our models and LACosmic only)`);

@@ -5,7 +5,7 @@
 import { numberFlag, outputBiasFlag, parseArgs, UsageError } from "./args.ts";
 import { exists, writeAtomic } from "./files.ts";
 import { init, rt } from "../nn/tensor.ts";
-import { saveModel } from "../nn/checkpoint/model.ts";
+import { loadModel, saveModel } from "../nn/checkpoint/model.ts";
 import { VARIANTS, type VariantName } from "../nn/modules/unet.ts";
 import { checkConfig, DEFAULTS, LOSSES, type LossName, PRESETS, type TrainConfig } from "../nn/train/config.ts";
 import { decodeSnapshot, encodeSnapshot } from "../nn/train/snapshot_io.ts";
@@ -21,7 +21,7 @@ const USAGE = `usage: deno task train [--preset quick|paper] [--variant NAME] [-
                        [--batch 16] [--lr 0.005] [--patch N] [--seed N] [--loss bce|median-weighted-bce]
                        [--steps-per-epoch N] [--save-every N] [--patience 4] [--output-bias default|prior|LOGIT]
                        [--bn-recalibrate N]
-                       [--normalize none|median|zscore|scale:K]
+                       [--normalize none|median|zscore|sigma|scale:K] [--cr-crops SHARE] [--init CKPT]
                        [--no-flips] [--no-sky] [--no-eval] [--quiet]
        deno task train --resume DIR
 
@@ -37,6 +37,8 @@ generated into <out>/data, then the evaluation table (model vs LACosmic on the s
               (RetinaNet's prior; lets the network rank the CR pixels it is surest of, see the README); or a number
 --bn-recalibrate N  BatchNorm variants: re-estimate the running statistics from N training batches when they
               freeze (0, the paper: keep the EMA; the quick preset: 16; for runs of a few hundred steps)
+--cr-crops S  share S in [0, 1] of the training crops placed over a CR pixel (CR-aware sampling; default 0)
+--init CKPT   start from this checkpoint's weights (same variant; fine-tuning), fresh optimizer and schedule
 --resume DIR  continue the run in DIR from its last snapshot (same data order, optimizer state, LR schedule)
 Recipe: Adam; LR ×0.1 when the validation loss has not improved by 0.1% for 4 epochs (PyTorch's
 ReduceLROnPlateau, patience 4; --patience N changes it for runs of short epochs); BatchNorm variants use batch statistics for the first 40% of epochs, then frozen
@@ -50,6 +52,8 @@ interface RunFile {
   synthesized: boolean;
   command: string;
   started: string;
+  /** Checkpoint the weights started from (--init). */
+  init?: string;
 }
 
 const num = (name: string, text: string, integer = true): number => numberFlag(name, text, { integer });
@@ -71,6 +75,8 @@ const FLAGS = {
   "output-bias": "default",
   "bn-recalibrate": "",
   normalize: "",
+  "cr-crops": "",
+  init: "",
   resume: "",
   flips: true,
   sky: true,
@@ -112,6 +118,13 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
     } catch (e) {
       throw new UsageError(`--normalize: ${(e as Error).message}`);
     }
+  }
+  if (a["cr-crops"] !== "") {
+    const v = Number(a["cr-crops"]);
+    if (a["cr-crops"].trim() === "" || !(v >= 0 && v <= 1)) {
+      throw new UsageError(`--cr-crops needs a share in [0, 1] (got '${a["cr-crops"]}')`);
+    }
+    c.crCrops = v;
   }
   if (!a.flips) c.flips = false;
   if (!a.sky) c.sky = false;
@@ -164,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
         data: synthesized ? `${out}/data` : a.data,
         synthesized,
         command: `deno task train ${argv.join(" ")}`.trim(),
+        ...(a.init !== "" ? { init: a.init } : {}),
         started: new Date().toISOString(),
       };
     }
@@ -188,6 +202,14 @@ export async function main(argv: string[]): Promise<number> {
     if (!resuming) await writeAtomic(`${out}/run.json`, JSON.stringify(run, null, 1) + "\n");
     const trainer = new Trainer(run.config, ds);
     const c = run.config;
+    if (!resuming && a.init !== "") {
+      const init = await loadModel(await Deno.readFile(a.init).catch(() => {
+        throw new UsageError(`--init ${a.init}: cannot read the file`);
+      }), a.init, c.variant);
+      await trainer.initFrom(init.model);
+      init.model.release();
+      log(`initial weights from ${a.init}`);
+    }
     if (resuming) {
       const snap = decodeSnapshot(await Deno.readFile(`${out}/snapshot.safetensors`), `${out}/snapshot.safetensors`);
       trainer.restore(snap);
@@ -237,6 +259,7 @@ export async function main(argv: string[]): Promise<number> {
           data: run.data,
           command: run.command,
           trained_by: "crgpu deno task train",
+          ...(run.init ? { init: run.init } : {}),
         });
         await writeAtomic(`${out}/best.safetensors`, bytes);
       },

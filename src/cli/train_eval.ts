@@ -1,11 +1,10 @@
 // The evaluation printed at the end of `deno task train`: the run's best checkpoint against LACosmic on the
 // dataset's test split (the paper's metrics), written to <run>/eval.
-import { loadModel } from "../nn/checkpoint/model.ts";
+import { openModel } from "../app/models.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { lacosmicMethod, sigclipSweep, unetMethod } from "../eval/methods.ts";
 import { formatTable, writeReport } from "../eval/report.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { parseNormalize } from "../nn/detect/prep.ts";
 
 /** LACosmic sigclips for this quick look: 8 log-spaced values over the paper's [1, 20] (`deno task eval` uses 20). The
  * low ones dominate the time (sigclip 1 flags so much that each chunk takes ~0.5 s). */
@@ -13,7 +12,7 @@ export const QUICK_SWEEP = sigclipSweep(8);
 
 export async function evaluateRun(checkpoint: string, ds: Dataset, out: string, log: (s: string) => void): Promise<string> {
   if (ds.size("test") === 0) return "(no test split in this dataset: nothing to evaluate)";
-  const { model, variant, metadata } = await loadModel(await Deno.readFile(checkpoint), checkpoint);
+  const { model, variant, settings } = await openModel(await Deno.readFile(checkpoint), checkpoint);
   model.eval();
   try {
     const t0 = performance.now();
@@ -21,8 +20,8 @@ export async function evaluateRun(checkpoint: string, ds: Dataset, out: string, 
     const result = await evaluate(ds, [
       unetMethod(model, {
         name: variant,
-        normalize: parseNormalize(metadata.normalize ?? "none"),
-        dilate: metadata.dilated_masks !== "true",
+        normalize: settings.normalize,
+        dilate: !settings.dilatedMasks,
         details: { checkpoint },
       }),
       lacosmicMethod({ sigclips: QUICK_SWEEP }),

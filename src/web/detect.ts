@@ -14,12 +14,13 @@ import {
   type FitsImage,
   GpuError,
   init,
-  loadModel,
   type Normalize,
+  type OpenedModel,
+  openModel,
   parseNormalize,
+  SettingsError,
   readFits,
   readImage,
-  type UNet,
   VARIANTS,
   type VariantName,
 } from "../browser.ts";
@@ -68,7 +69,9 @@ const state = {
   file: null as FitsFile | null,
   image: null as FitsImage | null,
   models: new Map<string, ModelSource>(),
-  loaded: null as { key: string; model: UNet; variant: VariantName; metadata: Record<string, string> } | null,
+  loaded: null as (OpenedModel & { key: string }) | null,
+  /** The threshold was given (query string or slider): a model's card no longer sets it. */
+  thresholdChosen: false,
   result: null as Result | null,
   mask: null as Uint8Array | null,
   busy: false,
@@ -93,7 +96,7 @@ function message(text: string, kind: "info" | "error" = "info"): void {
 
 /** Errors our modules raise name the file and the problem; anything else is shown with its type. */
 function describe(e: unknown): string {
-  const known = [FitsError, CheckpointError, DetectError, GpuError, RangeError];
+  const known = [FitsError, CheckpointError, SettingsError, DetectError, GpuError, RangeError];
   if (known.some((k) => e instanceof k)) return (e as Error).message;
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
@@ -188,7 +191,7 @@ async function modelFor(key: string, variant: VariantName | "auto") {
   if (!looksLikeCheckpoint(src.bytes)) {
     throw new CheckpointError(src.name, "is not a model checkpoint (neither a PyTorch .pth zip nor safetensors)");
   }
-  const loaded = await loadModel(src.bytes, src.name, variant);
+  const loaded = await openModel(src.bytes, src.name, { variant });
   state.loaded = { key: want, ...loaded };
   return state.loaded;
 }
@@ -213,8 +216,10 @@ async function runDetection(): Promise<void> {
     $("adapter").textContent = await adapterLabel();
     message("loading the model…");
     const variantChoice = $<HTMLSelectElement>("variant").value as VariantName | "auto";
-    const { model, variant, metadata } = await modelFor(key, variantChoice);
-    const { normalize, from } = chooseNormalize(variant, metadata);
+    const { model, variant, settings } = await modelFor(key, variantChoice);
+    const { normalize, from } = chooseNormalize(settings.normalize, settings.from.normalize);
+    // The model's operating threshold (its card), as `deno task detect` uses it, unless one was chosen here.
+    if (!state.thresholdChosen) $<HTMLInputElement>("threshold").value = String(settings.threshold);
     const image = state.image;
     message(`detecting with ${state.models.get(key)!.label} (${variant}, normalize ${normalize})…`);
     const t0 = performance.now();
@@ -262,12 +267,11 @@ async function adapterLabel(): Promise<string> {
   return info ? [info.vendor, info.architecture, info.description].filter((s) => s).join(" / ") : "unknown";
 }
 
-function chooseNormalize(variant: VariantName, metadata: Record<string, string>): { normalize: Normalize; from: string } {
+/** The page's choice, else the model's own setting (src/app/settings.ts, as `deno task detect`). */
+function chooseNormalize(own: Normalize, ownFrom: string): { normalize: Normalize; from: string } {
   const choice = $<HTMLSelectElement>("normalize").value;
   if (choice !== "auto") return { normalize: parseNormalize(choice), from: "chosen" };
-  if (metadata.normalize !== undefined) return { normalize: parseNormalize(metadata.normalize), from: "model metadata" };
-  // As `deno task detect`: Cosmic-CoNN's LCO model subtracts the median; the paper's models take raw ADU.
-  return { normalize: variant === "cosmic-conn-lco" ? "median" : "none", from: `default for ${variant}` };
+  return { normalize: own, from: ownFrom };
 }
 
 function threshold(): number {
@@ -366,7 +370,10 @@ function wire(): void {
     showHdu((e.target as HTMLSelectElement).value).catch((err) => message(describe(err), "error"));
   $<HTMLSelectElement>("model").onchange = updateButtons;
   $<HTMLButtonElement>("run").onclick = runDetection;
-  $<HTMLInputElement>("threshold").oninput = applyThreshold;
+  $<HTMLInputElement>("threshold").oninput = () => {
+    state.thresholdChosen = true;
+    applyThreshold();
+  };
   $<HTMLSelectElement>("stretch").onchange = redrawImage;
   $<HTMLInputElement>("opacity").oninput = (e) => {
     viewer.overlayStyle.opacity = Number((e.target as HTMLInputElement).value);
@@ -408,6 +415,7 @@ async function fromQuery(): Promise<void> {
   for (const [k, id] of [["variant", "variant"], ["normalize", "normalize"], ["threshold", "threshold"], ["stretch", "stretch"]]) {
     const v = q.get(k);
     if (v !== null) ($(id) as HTMLInputElement | HTMLSelectElement).value = v;
+    if (v !== null && k === "threshold") state.thresholdChosen = true;
   }
   const model = q.get("model");
   if (model) {

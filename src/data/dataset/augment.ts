@@ -8,6 +8,8 @@ export interface AugmentOptions {
   crop: number;
   flips: boolean;
   sky: [number, number] | false;
+  /** Share of crops placed over a CR pixel of the chunk (Cosmic-CoNN's CR-aware sampling); 0 = uniform crops. */
+  crShare?: number;
 }
 
 export interface Augmented {
@@ -19,10 +21,27 @@ export interface Augmented {
 }
 
 /** Draws the augmentation of one chunk. Always draws the same numbers, whatever is enabled, so that turning one
- * option on or off does not change the others. */
-export function drawAugment(rng: Rng, patch: number, o: AugmentOptions): Augmented {
+ * option on or off does not change the others. With `crShare` > 0 and a mask holding CR pixels, that share of the
+ * crops is moved to contain one CR pixel, chosen uniformly, at a uniformly random place in the crop. */
+export function drawAugment(rng: Rng, patch: number, o: AugmentOptions, mask?: Uint8Array): Augmented {
   const span = patch - o.crop + 1;
-  const cx = rng.int(span), cy = rng.int(span), t = rng.int(8), u = rng.next();
+  let cx = rng.int(span), cy = rng.int(span);
+  const t = rng.int(8), u = rng.next();
+  const share = o.crShare ?? 0;
+  if (share > 0 && mask && o.crop < patch) {
+    const pick = rng.next(), which = rng.next(), dx = rng.int(o.crop), dy = rng.int(o.crop);
+    if (pick < share) {
+      let count = 0;
+      for (let i = 0; i < mask.length; i++) count += mask[i] ? 1 : 0;
+      if (count > 0) {
+        let k = Math.floor(which * count), p = 0;
+        for (; p < mask.length; p++) if (mask[p] && k-- === 0) break;
+        const px = p % patch, py = (p - px) / patch;
+        cx = Math.min(span - 1, Math.max(0, px - dx));
+        cy = Math.min(span - 1, Math.max(0, py - dy));
+      }
+    }
+  }
   return {
     cropX: cx,
     cropY: cy,

@@ -32,6 +32,8 @@ export interface BatchOptions {
   shuffle?: boolean;
   /** Random crop side, a multiple of 4 ≤ patch (default: the whole patch). */
   crop?: number;
+  /** Share of crops placed over a CR pixel (default 0: uniform). */
+  crShare?: number;
   /** α range for image += α·sky; default [−0.9, 3] for train, false otherwise. */
   sky?: [number, number] | false;
   /** Random flips and 90° rotations (default false). */
@@ -151,7 +153,11 @@ export class Dataset {
     if (sky && !(Number.isFinite(sky[0]) && Number.isFinite(sky[1]) && sky[0] <= sky[1])) {
       throw new DatasetError("Dataset.batches", `sky must be [lo, hi] with lo ≤ hi (got ${JSON.stringify(sky)})`);
     }
-    const aug: AugmentOptions = { crop, flips: opts.flips ?? false, sky };
+    const crShare = opts.crShare ?? 0;
+    if (!(crShare >= 0 && crShare <= 1)) {
+      throw new DatasetError("Dataset.batches", `crShare must be in [0, 1] (got ${crShare})`);
+    }
+    const aug: AugmentOptions = { crop, flips: opts.flips ?? false, sky, crShare };
     const augmenting = crop !== this.patch || aug.flips || sky !== false;
     const total = this.batchCount(split, batch, opts.dropLast);
     const start = opts.start ?? 0;
@@ -172,7 +178,7 @@ export class Dataset {
       const info: ChunkInfo[] = [];
       for (let k = 0; k < count; k++) {
         const c = await this.chunk(split, order[from + k]);
-        const a = drawAugment(rngFor(seed, epoch, SALT.augment, from + k), this.patch, aug);
+        const a = drawAugment(rngFor(seed, epoch, SALT.augment, from + k), this.patch, aug, c.mask);
         applyAugment(a, this.patch, crop, { ...c, sky: c.skyLevel }, out, k * px);
         info.push(
           augmenting

@@ -22,6 +22,9 @@ export interface LoadedScience {
   detector: Detector;
   /** True CR mask of the frame's own cosmic rays, when known (simulated frames): for statistics only. */
   trueCosmics?: Uint8Array;
+  /** Changes U after the LACosmic step (simulated defects LACosmic would remove, e.g. hot pixels labelled not-CR);
+   * returns what to record about it. */
+  afterClean?: (u: Float32Array, width: number, height: number) => Record<string, number>;
 }
 
 export interface ScienceSource {
@@ -113,6 +116,7 @@ export async function runPipeline(o: PipelineOptions): Promise<Manifest> {
     const t0 = performance.now();
     const loaded = await named(s.name, () => s.load());
     const u = await named(s.name, () => cleanScience(loaded.frame, loaded.detector, params));
+    const defects = loaded.afterClean?.(u.data, u.width, u.height);
     let residual: number | undefined;
     if (loaded.trueCosmics) {
       residual = 0;
@@ -125,6 +129,7 @@ export async function runPipeline(o: PipelineOptions): Promise<Manifest> {
       height: s.height,
       ...s.info,
       lacosmicFlagged: u.flagged,
+      ...defects,
       ...(residual === undefined ? {} : { ownCosmicPixels: count(loaded.trueCosmics!), ownCosmicsLeft: residual }),
       pairs: [] as unknown[],
     };

@@ -3,12 +3,17 @@
 //   decam  DECam-like frames in g, r, i, z (90 s), darks of 90–1200 s on the 250 µm DECam CCD;
 //   lco    the LCO-like generalisation set: the 0.4 m / 1 m / 2 m classes (pixel scale, seeing, read noise) with
 //          thin-CCD darks (1–2 px hits); a test split only, by default.
+//   random domain randomisation (synth/randomized.ts): every frame its own instrument and night (PSF 1.5–6 px,
+//          sky, gain, read noise, bias, star density, large galaxies with HII knots, hot pixels), darks thick or
+//          thin in one set.
 // Science frames are made without their own exposure's cosmic rays (exact labels); LACosmic still runs on them.
 import { type Band, BANDS, type Ccd, DECAM } from "../synth/constants.ts";
 import { simulateDark } from "../synth/dark.ts";
 import { RAW_BIAS } from "../synth/detector.ts";
 import { LCO_CLASSES, type Telescope, TELESCOPES } from "../synth/lco.ts";
+import { addHotPixels, drawInstrument, type RandomInstrument } from "../synth/randomized.ts";
 import { simulateScience } from "../synth/science.ts";
+import { robustSigma } from "../synth/inject.ts";
 import { DatasetError } from "./errors.ts";
 import type { Manifest } from "./manifest.ts";
 import { finishOut, memorySink, prepareOut } from "./output.ts";
@@ -16,7 +21,7 @@ import { type DarkSource, runPipeline, type ScienceSource } from "./pipeline.ts"
 import { mix, rngFor, SALT } from "./random.ts";
 import { DEFAULT_RECIPE, type RecipeParams } from "./recipe.ts";
 
-export type SynthMode = "decam" | "lco";
+export type SynthMode = "decam" | "lco" | "random";
 export type SynthPreset = "quick" | "default" | "paper";
 
 export interface SynthOptions {
@@ -68,6 +73,11 @@ export const PRESETS: Record<SynthMode, Record<SynthPreset, Preset>> = {
     default: { width: 2048, height: 2048, frames: 0, testFrames: 12 },
     paper: { width: 2048, height: 2048, frames: 0, testFrames: 48 },
   },
+  random: {
+    quick: { width: 768, height: 768, frames: 24, testFrames: 8 },
+    default: { width: 1024, height: 1024, frames: 96, testFrames: 16 },
+    paper: { width: 1024, height: 1024, frames: 640, testFrames: 64 },
+  },
 };
 
 /** Saturation in ADU of a simulated readout: the full well less 5σ of read noise, or the ADC ceiling. */
@@ -80,8 +90,8 @@ const LCO_EXPOSURE: [number, number] = [100, 300];
 
 export async function synthDataset(opts: SynthOptions = {}): Promise<SynthResult> {
   const mode = opts.mode ?? "decam", presetName = opts.preset ?? "quick";
-  if (mode !== "decam" && mode !== "lco") {
-    throw new DatasetError("synthDataset", `mode must be decam or lco (got ${mode})`);
+  if (mode !== "decam" && mode !== "lco" && mode !== "random") {
+    throw new DatasetError("synthDataset", `mode must be decam, lco or random (got ${mode})`);
   }
   const preset = PRESETS[mode][presetName];
   if (!preset) throw new DatasetError("synthDataset", `preset must be quick, default or paper (got ${presetName})`);
@@ -111,22 +121,37 @@ export async function synthDataset(opts: SynthOptions = {}): Promise<SynthResult
     const test = i >= frames;
     const k = test ? i - frames : i; // bands (and classes) cycle within each split, so each gets all of them
     const band: Band = BANDS[k % BANDS.length];
-    const telescope: Telescope | "decam" = mode === "decam"
-      ? "decam"
+    const telescope: Telescope | "decam" | "random" = mode === "decam" || mode === "random"
+      ? mode
       : opts.telescope ?? TELESCOPES[k % TELESCOPES.length];
     const r = rngFor(seed, SALT.frames, i);
-    const darkExposure = Math.round(r.uniform(dLo, dHi));
-    const lco = telescope === "decam" ? null : LCO_CLASSES[telescope];
-    const exposure = lco ? Math.round(r.uniform(LCO_EXPOSURE[0], LCO_EXPOSURE[1])) : 90;
-    const ccd = lco ? lco.camera.ccd : DECAM;
+    const rnd: RandomInstrument | null = mode === "random"
+      ? drawInstrument(rngFor(seed, SALT.frames, i, 3), band, width, height)
+      : null;
+    const darkExposure = rnd ? rnd.darkExposure : Math.round(r.uniform(dLo, dHi));
+    const lco = telescope === "decam" || telescope === "random" ? null : LCO_CLASSES[telescope];
+    const exposure = rnd ? Math.round(rnd.exposure) : lco ? Math.round(r.uniform(LCO_EXPOSURE[0], LCO_EXPOSURE[1])) : 90;
+    const ccd = rnd ? rnd.camera.ccd : lco ? lco.camera.ccd : DECAM;
+    const darkCcd = rnd ? rnd.darkCcd : lco ? "lco-thin" : "decam";
     const scienceSeed = mix(seed, SALT.frames, i, 1), darkSeed = mix(seed, SALT.frames, i, 2);
     const name = `${test ? "test" : "train"}-${String(k).padStart(3, "0")}-${telescope}-${band}`;
+    const info: Record<string, string | number> = { band, telescope, exposure };
+    if (rnd) {
+      Object.assign(info, {
+        fwhm: Number(rnd.fwhmPixels.toFixed(2)),
+        gain: Number(ccd.gain.toFixed(3)),
+        readnoise: Number(ccd.readNoise.toFixed(2)),
+        saturate: Number(saturation(ccd).toFixed(0)),
+        bias: Math.round(rnd.bias),
+        darkCcd,
+      });
+    }
     science.push({
       name,
       width,
       height,
       test,
-      info: { band, telescope, exposure },
+      info,
       load: () => {
         const f = simulateScience({
           width,
@@ -139,28 +164,46 @@ export async function synthDataset(opts: SynthOptions = {}): Promise<SynthResult
           // some bright ones unlabelled; the simulator can make the frame without them, so it does: labels stay exact.
           cosmics: false,
           ...(lco ? { camera: lco.camera, seeing: lco.seeing } : {}),
+          ...(rnd
+            ? {
+              camera: rnd.camera,
+              seeing: rnd.seeing,
+              beta: rnd.beta,
+              bias: rnd.bias,
+              starDensity: rnd.starDensity,
+              galaxyDensity: rnd.galaxyDensity,
+              extraGalaxies: rnd.largeGalaxies,
+              extraStars: rnd.knots,
+            }
+            : {}),
         });
         const badPixels = new Uint8Array(width * height);
         for (const c of f.meta.badColumns) for (let y = c.y0; y < c.y1; y++) badPixels[y * width + c.x] = 1;
+        const afterClean = rnd
+          ? (u: Float32Array, w: number, h: number) => {
+            const noise = robustSigma(u, badPixels).sigma;
+            return { hotPixels: addHotPixels(u, w, h, rnd.hotPixelFraction, noise, rngFor(seed, SALT.frames, i, 4)) };
+          }
+          : undefined;
         return Promise.resolve({
           frame: { data: f.image, width, height },
-          detector: { gain: ccd.gain, readnoise: ccd.readNoise, saturation: saturation(ccd), badPixels },
+          detector: {
+            gain: ccd.gain,
+            readnoise: ccd.readNoise,
+            saturation: saturation(ccd) + (rnd ? rnd.bias : 0),
+            badPixels,
+          },
           trueCosmics: f.crMask,
+          ...(afterClean ? { afterClean } : {}),
         });
       },
     });
     darks.push({
-      name: `dark-${String(i).padStart(3, "0")}-${darkExposure}s`,
+      name: `dark-${String(i).padStart(3, "0")}-${darkCcd}-${darkExposure}s`,
       width,
       height,
       load: () => {
-        const d = simulateDark({
-          width,
-          height,
-          exposure: darkExposure,
-          seed: darkSeed,
-          ccd: lco ? "lco-thin" : "decam",
-        });
+        const d = simulateDark({ width, height, exposure: darkExposure, seed: darkSeed, ccd: darkCcd });
         return Promise.resolve({ data: d.image, width, height });
       },
     });
@@ -184,7 +227,8 @@ export async function synthDataset(opts: SynthOptions = {}): Promise<SynthResult
       frames,
       testFrames,
       darkExposure: [dLo, dHi],
-      scienceExposure: mode === "lco" ? LCO_EXPOSURE : 90,
+      scienceExposure: mode === "lco" ? LCO_EXPOSURE : mode === "random" ? "randomised per frame" : 90,
+      ...(mode === "random" ? { randomized: "src/data/synth/randomized.ts RANDOM_RANGES" } : {}),
       pairing: "each science frame with its own simulated dark (same size)",
       ...(mode === "lco" ? { telescopes: opts.telescope ? [opts.telescope] : TELESCOPES } : {}),
     },

@@ -5,7 +5,7 @@ import { type Band, type Camera, DECAM } from "./constants.ts";
 import { addCosmics, type CosmicRates } from "./cosmics.ts";
 import { CR_RATES, maskThreshold } from "./dark.ts";
 import { applyBadColumns, type BadColumn, bleed, drawBadColumns, poissonImage, readout } from "./detector.ts";
-import { drawGalaxies, GALAXY_COUNTS, shootGalaxies } from "./galaxies.ts";
+import { drawGalaxies, type Galaxy, GALAXY_COUNTS, shootGalaxies } from "./galaxies.ts";
 import { moffat } from "./psf.ts";
 import { poisson } from "./random.ts";
 import { countRate, skyRate } from "./sky.ts";
@@ -31,8 +31,10 @@ export interface ScienceOptions {
   brightestStar?: number;
   /** Galaxies per arcmin² (default 10; 0 for none). */
   galaxyDensity?: number;
-  /** Stars placed by hand (tests, examples), added to the drawn ones. */
+  /** Stars placed by hand (tests, examples, HII knots), added to the drawn ones. */
   extraStars?: readonly Source[];
+  /** Galaxies placed by hand (domain randomisation's large galaxies), added to the drawn ones. */
+  extraGalaxies?: readonly Galaxy[];
   /** Add the cosmic rays of the exposure too (default false: frames are the clean U of the injection recipe). */
   cosmics?: boolean | CosmicRates;
   /** Telescope + camera (pixel scale, zero points, sky, CCD); default DECam on the Blanco (DECAM_CAMERA). */
@@ -99,6 +101,7 @@ export function simulateScience(opts: ScienceOptions): ScienceFrame {
   const charge = poissonImage(expected, rng);
   const galaxyCount = poisson(rng, (opts.galaxyDensity ?? GALAXY_COUNTS.density) * arcmin2);
   const galaxies = drawGalaxies(rng, galaxyCount, width, height);
+  if (opts.extraGalaxies) galaxies.push(...opts.extraGalaxies);
   shootGalaxies(charge, width, height, galaxies, psf, zp, exposure, scale, rng);
 
   let crMask: Uint8Array | undefined;

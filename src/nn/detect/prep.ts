@@ -9,28 +9,31 @@
  * - `zscore`: (x − m) / s, m and s the median and standard deviation of the pixels below the image's median
  *   (deepCR's optional `norm` at its default 50th percentile).
  * - `scale:K`: divide by K (deepCR's per-model `scale`: 1 for its DECam model, 100 for its HST ACS/WFC models).
+ * - `sigma`: (x − m) / σ, m the median and σ = 1.4826 × the median absolute deviation from it: the image in units
+ *   of its background noise, whatever the gain, bias or sky level (our models trained on randomised data).
  */
-export type Normalize = "none" | "median" | "zscore" | `scale:${number}`;
+export type Normalize = "none" | "median" | "zscore" | "sigma" | `scale:${number}`;
 
 /** One line per mode, for `--help`. */
 export const NORMALIZE_HELP: readonly [string, string][] = [
   ["none", "pixels unchanged (the paper's DECam models; parity tests)"],
   ["median", "subtract the median of the finite pixels (Cosmic-CoNN's detect_cr)"],
   ["zscore", "(x - m) / s with m, s the median and std of the pixels below the median (deepCR's norm)"],
+  ["sigma", "(x - median) / (1.4826 MAD): units of the background noise (models trained on randomised data)"],
   ["scale:K", "divide by K (deepCR's per-model scale: 1 DECam, 100 HST ACS/WFC)"],
 ];
 
 /** Parses a mode name as given on a command line or in checkpoint metadata; throws naming the valid modes. */
 export function parseNormalize(text: string): Normalize {
   const s = text.trim();
-  if (s === "none" || s === "median" || s === "zscore") return s;
+  if (s === "none" || s === "median" || s === "zscore" || s === "sigma") return s;
   const m = /^scale:(.+)$/.exec(s);
   if (m) {
     const k = Number(m[1]);
     if (Number.isFinite(k) && k > 0) return `scale:${k}`;
     throw new RangeError(`normalize "${text}": scale:K needs a positive number K`);
   }
-  throw new RangeError(`unknown normalize mode "${text}" (known: none, median, zscore, scale:K)`);
+  throw new RangeError(`unknown normalize mode "${text}" (known: none, median, zscore, sigma, scale:K)`);
 }
 
 /** The k-th smallest value of `a` (0-based); reorders `a`. Hoare-partition quickselect, O(n) expected. */
@@ -93,6 +96,7 @@ export function prepareImage(image: Float32Array, normalize: Normalize): Prepare
   if (normalize === "median") shift = median;
   else if (normalize.startsWith("scale:")) divide = Number(normalize.slice(6));
   else if (normalize === "zscore" && n > 0) [shift, divide] = lowHalfStats(values);
+  else if (normalize === "sigma" && n > 0) [shift, divide] = [median, madSigma(values, median)];
   const pixels = new Float32Array(image.length);
   for (let i = 0; i < image.length; i++) {
     const v = Number.isFinite(image[i]) ? image[i] : median;
@@ -102,6 +106,14 @@ export function prepareImage(image: Float32Array, normalize: Normalize): Prepare
     if (!Number.isFinite(pixels[i])) throw new RangeError(`normalize ${normalize}: pixel ${i} overflows float32`);
   }
   return { pixels, nonFinite: image.length - n, median };
+}
+
+/** 1.4826 × the median absolute deviation from `median` (the noise σ of a Gaussian background); 1 if it is 0. */
+function madSigma(values: Float32Array, median: number): number {
+  const dev = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) dev[i] = Math.abs(values[i] - median);
+  const mad = selectKth(dev, (dev.length - 1) >> 1);
+  return mad > 0 ? 1.4826 * mad : 1;
 }
 
 /** deepCR's norm: median and population std of the values below the 50th percentile (std 1 if degenerate). */

@@ -36,6 +36,9 @@ export interface TrainConfig {
   /** Initial bias of the output layer (a logit; `prior.ts`), or null for PyTorch's default initialisation (the
    * paper's). */
   outputBias: number | null;
+  /** Share of training crops placed over a CR pixel (Cosmic-CoNN's CR-aware sampling); 0 = uniform. Absent in
+   * runs recorded before the option existed: 0. */
+  crCrops?: number;
 }
 
 export const PAPER_PLATEAU: PlateauOptions = { factor: 0.1, patience: 4, threshold: 0.001, minLr: 0 };
@@ -100,6 +103,7 @@ export function checkConfig(c: TrainConfig, chunkSide?: number): TrainConfig {
   if (c.stepsPerEpoch !== null) int("stepsPerEpoch", c.stepsPerEpoch, 1);
   // Absent in runs recorded before the option existed: the default.
   if (c.outputBias != null && !Number.isFinite(c.outputBias)) bad.push(`outputBias must be a finite number or null`);
+  if (c.crCrops !== undefined && !(c.crCrops >= 0 && c.crCrops <= 1)) bad.push(`crCrops must be in [0, 1]`);
   if (c.patch % 4 !== 0) bad.push(`patch must be a multiple of 4 (got ${c.patch})`);
   if (chunkSide !== undefined && c.patch > chunkSide) bad.push(`patch ${c.patch} exceeds the dataset's ${chunkSide}² chunks`);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) bad.push(`lr must be a positive number (got ${c.lr})`);

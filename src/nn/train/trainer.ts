@@ -261,6 +261,7 @@ export class Trainer {
           crop,
           sky: c.sky,
           flips: c.flips,
+          crShare: c.crCrops ?? 0,
           dropLast: true,
         });
         for await (const b of batches) {
@@ -340,6 +341,18 @@ export class Trainer {
       model,
       adam: await this.opt.state(),
     };
+  }
+
+  /** Starts from another model's weights (same variant): fine-tuning. The optimizer and schedule start fresh. */
+  async initFrom(other: UNet): Promise<void> {
+    const src = other.stateDict(), seen = new Set<Tensor>();
+    for (const [name, t] of this.model.stateDict()) {
+      if (seen.has(t)) continue;
+      seen.add(t);
+      const v = src.get(name);
+      if (!v || v.size !== t.size) throw new RangeError(`initial model lacks tensor ${name} [${t.shape}]`);
+      rt().write(t.buffer, 0, await v.read());
+    }
   }
 
   /** Continues from a snapshot of a run with the same config. */
