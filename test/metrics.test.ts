@@ -14,7 +14,9 @@ import {
   ScoreAccumulator,
   thresholdMetrics,
   tprAtFpr,
+  bestF1Threshold,
 } from "../src/eval/metrics.ts";
+import { crMask } from "../src/nn/detect.ts";
 import { rand } from "./helpers.ts";
 
 const f = Math.fround;
@@ -72,6 +74,16 @@ describe("ROC curve and its metrics, by hand", () => {
     expect(precisionAtTpr(curve, 0.5)).toBe(0.5); // .7: 2/(2+2)
     expect(precisionAtTpr(curve, 0.75)).toBe(0.6); // .6: 3/(3+2)
     expect(precisionAtTpr(curve, 0.95)).toBe(0.5); // .1: 4/(4+4)
+  });
+
+  it("best-F1 threshold: F1 per point .4 .33 .5 .67 .55 .67; the first best (.6), as p > the float32 below .6", () => {
+    const { curve } = curveOf(scores, truth);
+    const best = bestF1Threshold(curve)!;
+    expect(best.f1).toBeCloseTo(2 / 3, 12);
+    expect(best.threshold).toBeLessThan(f(0.6));
+    const mask = crMask(Float32Array.from(scores), best.threshold);
+    expect([...mask]).toEqual([1, 1, 1, 1, 1, 0, 0, 0]);
+    expect(bestF1Threshold(curveOf([0.5, 0.2], [0, 0]).curve)).toBeNull();
   });
 
   it("threshold metrics at 0.5 (score > 0.5)", () => {

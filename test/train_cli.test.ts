@@ -59,7 +59,10 @@ describe("deno task train --resume", () => {
     const left = (await snapshot(`${dir}/killed/snapshot.safetensors`))!;
     expect(left.state.epoch, "killed before the end of the run").toBe(1);
 
-    await run(["--resume", `${dir}/killed`, "--quiet", "--no-eval"]);
+    // Resumed from a copy of the dataset in another place (as on another machine): --data, checked by manifest.
+    await Deno.mkdir(`${dir}/data-copy`);
+    for await (const e of Deno.readDir(`${dir}/data`)) await Deno.copyFile(`${dir}/data/${e.name}`, `${dir}/data-copy/${e.name}`);
+    await run(["--resume", `${dir}/killed`, "--data", `${dir}/data-copy`, "--quiet", "--no-eval"]);
     const got = (await snapshot(`${dir}/killed/snapshot.safetensors`))!;
     expect(got.state.history.map((h) => [h.trainLoss, h.valLoss, h.lr, h.steps])).toEqual(
       want.state.history.map((h) => [h.trainLoss, h.valLoss, h.lr, h.steps]),
@@ -71,8 +74,10 @@ describe("deno task train --resume", () => {
     expect(log.length).toBe(2);
   }, 300_000);
 
-  it("refuses to start over an existing run, and --resume of a folder without a run", async () => {
-    for (const args of [ARGS(`${dir}/full`), ["--resume", `${dir}/nothing-here`]]) {
+  it("refuses to start over an existing run, --resume of a folder without a run, and --resume on other data", async () => {
+    await synthDataset({ out: `${dir}/other`, mode: "decam", seed: 5, width: 256, height: 256, frames: 2, testFrames: 0 });
+    const other = ["--resume", `${dir}/full`, "--data", `${dir}/other`];
+    for (const args of [ARGS(`${dir}/full`), ["--resume", `${dir}/nothing-here`], other]) {
       const { code, stderr } = await new Deno.Command(DENO, { args: ["run", "-A", CLI, ...args], stdout: "null", stderr: "piped" })
         .output();
       expect(code).toBe(2);

@@ -14,7 +14,7 @@ import { type EpochLog, Trainer } from "../nn/train/trainer.ts";
 import { lossCurveSvg } from "../eval/loss_curve.ts";
 import { parseNormalize } from "../nn/detect/prep.ts";
 import { Dataset, synthDataset } from "../data/dataset.ts";
-import { evaluateRun } from "./train_eval.ts";
+import { chooseThreshold, evaluateRun } from "./train_eval.ts";
 import { crFraction, priorLogit } from "../nn/train/prior.ts";
 
 const USAGE = `usage: deno task train [--preset quick|paper] [--variant NAME] [--data DIR] [--out DIR] [--epochs N]
@@ -23,7 +23,7 @@ const USAGE = `usage: deno task train [--preset quick|paper] [--variant NAME] [-
                        [--bn-recalibrate N]
                        [--normalize none|median|zscore|sigma|scale:K] [--cr-crops SHARE] [--init CKPT]
                        [--no-flips] [--no-sky] [--no-eval] [--quiet]
-       deno task train --resume DIR
+       deno task train --resume DIR [--data DIR]
 
 With no arguments: the quick preset (${PRESETS.quick.about}) on simulated DECam-like data
 generated into <out>/data, then the evaluation table (model vs LACosmic on the simulated test set).
@@ -39,7 +39,8 @@ generated into <out>/data, then the evaluation table (model vs LACosmic on the s
               freeze (0, the paper: keep the EMA; the quick preset: 16; for runs of a few hundred steps)
 --cr-crops S  share S in [0, 1] of the training crops placed over a CR pixel (CR-aware sampling; default 0)
 --init CKPT   start from this checkpoint's weights (same variant; fine-tuning), fresh optimizer and schedule
---resume DIR  continue the run in DIR from its last snapshot (same data order, optimizer state, LR schedule)
+--resume DIR  continue the run in DIR from its last snapshot (same data order, optimizer state, LR schedule);
+              --data points it at the same dataset in another place (checked against the run's manifest copy)
 Recipe: Adam; LR ×0.1 when the validation loss has not improved by 0.1% for 4 epochs (PyTorch's
 ReduceLROnPlateau, patience 4; --patience N changes it for runs of short epochs); BatchNorm variants use batch statistics for the first 40% of epochs, then frozen
 running statistics; 1% of the training chunks are the validation set (made by the dataset builder).`;
@@ -138,6 +139,29 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
 
 
 
+/** Throws unless `now` holds the dataset the run recorded (same source and chunk counts), checked by its manifest
+ * written into the run folder when it started (or, for older runs, by the old path if it still exists). */
+async function sameDataset(recorded: string, now: string, runPath: string): Promise<void> {
+  const read = async (dir: string) => {
+    try {
+      const m = JSON.parse(await Deno.readTextFile(`${dir}/dataset.json`));
+      return JSON.stringify({ source: m.source, patch: m.patch, splits: Object.fromEntries(
+        Object.entries(m.splits as Record<string, { chunks: number }>).map(([k, v]) => [k, v.chunks]),
+      ) });
+    } catch {
+      return null;
+    }
+  };
+  const mine = await read(now);
+  if (mine === null) throw new UsageError(`--resume --data ${now}: no readable dataset.json there`);
+  const runDir = runPath.replace(/\/run\.json$/, "");
+  const kept = (await read(`${runDir}/data-manifest`)) ?? (await read(recorded));
+  if (kept === null) {
+    throw new UsageError(`--resume --data ${now}: ${runDir} has no copy of its dataset's manifest to check it against`);
+  }
+  if (kept !== mine) throw new UsageError(`--resume --data ${now} is not the dataset this run trained on (${recorded})`);
+}
+
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
 }
@@ -154,12 +178,17 @@ export async function main(argv: string[]): Promise<number> {
     let out: string;
     const resuming = a.resume !== "";
     if (resuming) {
-      const others = argv.filter((x) => x.startsWith("--") && !["--resume", "--quiet", "--no-eval"].includes(x));
+      const others = argv.filter((x) => x.startsWith("--") && !["--resume", "--quiet", "--no-eval", "--data"].includes(x));
       if (others.length) throw new UsageError(`--resume takes the run's own settings; drop ${others.join(", ")}`);
       out = a.resume;
       const runPath = `${out}/run.json`;
       if (!(await exists(runPath))) throw new UsageError(`--resume ${out}: no run.json there (not a training run folder)`);
       run = JSON.parse(await Deno.readTextFile(runPath)) as RunFile;
+      // The same dataset in another place (another machine): its manifest must say it is the same data.
+      if (a.data !== "" && a.data !== run.data) {
+        await sameDataset(run.data, a.data, runPath);
+        run.data = a.data;
+      }
       if (!(await exists(`${out}/snapshot.safetensors`))) {
         throw new UsageError(`--resume ${out}: no snapshot.safetensors yet (the run stopped before its first save)`);
       }
@@ -199,7 +228,12 @@ export async function main(argv: string[]): Promise<number> {
       run.config.outputBias = priorLogit(fraction);
       log(`output bias ${run.config.outputBias.toFixed(3)} = logit of the CR fraction ${(100 * fraction).toFixed(3)}%`);
     }
-    if (!resuming) await writeAtomic(`${out}/run.json`, JSON.stringify(run, null, 1) + "\n");
+    if (!resuming) {
+      await writeAtomic(`${out}/run.json`, JSON.stringify(run, null, 1) + "\n");
+      // A copy of the dataset's manifest, so that --resume --data can check a copy of the data made elsewhere.
+      await Deno.mkdir(`${out}/data-manifest`, { recursive: true });
+      await writeAtomic(`${out}/data-manifest/dataset.json`, await Deno.readTextFile(`${run.data}/dataset.json`));
+    }
     const trainer = new Trainer(run.config, ds);
     const c = run.config;
     if (!resuming && a.init !== "") {
@@ -271,6 +305,8 @@ export async function main(argv: string[]): Promise<number> {
         `${s.bestEpoch} → ${out}/best.safetensors`,
     );
     trainer.release();
+    const chosen = await chooseThreshold(`${out}/best.safetensors`, ds);
+    if (chosen) log(`operating threshold p > ${chosen.threshold.toPrecision(4)} (best validation F1 ${chosen.f1.toFixed(4)}) in its metadata`);
     if (a.eval) {
       const table = await evaluateRun(`${out}/best.safetensors`, ds, `${out}/eval`, (m) => log(m));
       console.log(table);

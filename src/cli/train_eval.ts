@@ -1,6 +1,8 @@
 // The evaluation printed at the end of `deno task train`: the run's best checkpoint against LACosmic on the
 // dataset's test split (the paper's metrics), written to <run>/eval.
 import { openModel } from "../app/models.ts";
+import { saveModel } from "../nn/checkpoint/model.ts";
+import { bestF1Threshold, rocCurve, ScoreAccumulator } from "../eval/metrics.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { lacosmicMethod, sigclipSweep, unetMethod } from "../eval/methods.ts";
 import { formatTable, writeReport } from "../eval/report.ts";
@@ -29,6 +31,37 @@ export async function evaluateRun(checkpoint: string, ds: Dataset, out: string, 
     await writeReport(result, out);
     log(`evaluated in ${((performance.now() - t0) / 1000).toFixed(0)} s → ${out}/report.html`);
     return formatTable(result);
+  } finally {
+    model.release();
+  }
+}
+
+/**
+ * Writes the checkpoint's operating threshold into its metadata: the p > t with the best F1 on the dataset's
+ * validation split (never its test split), which `deno task detect` and the page then use. Returns it.
+ */
+export async function chooseThreshold(checkpoint: string, ds: Dataset): Promise<{ threshold: number; f1: number } | null> {
+  if (ds.size("val") === 0) return null;
+  const bytes = await Deno.readFile(checkpoint);
+  const { model, variant, metadata, settings } = await openModel(bytes, checkpoint);
+  try {
+    const method = unetMethod(model, { name: variant, normalize: settings.normalize, dilate: !settings.dilatedMasks });
+    const acc = new ScoreAccumulator();
+    for await (const c of ds.chunks("val")) {
+      const [s] = await method.scores([c.image], ds.patch);
+      acc.add(s, c.mask, c.ignore);
+    }
+    const best = bestF1Threshold(rocCurve(acc));
+    if (!best) return null;
+    const out = await saveModel(model, variant, {
+      ...metadata,
+      threshold: String(Number(best.threshold.toPrecision(6))),
+      threshold_from: `best F1 (${best.f1.toFixed(4)}) on the validation split`,
+    });
+    const tmp = `${checkpoint}.tmp-${Deno.pid}`;
+    await Deno.writeFile(tmp, out);
+    await Deno.rename(tmp, checkpoint);
+    return best;
   } finally {
     model.release();
   }

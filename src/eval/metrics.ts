@@ -60,6 +60,31 @@ export function precisionAtTpr(curve: Curve, target: number): number | null {
   return ratio(curve.tp[lo], curve.tp[lo] + curve.fp[lo]);
 }
 
+/** The largest float32 below `v` (v > 0 finite): {p > it} = {p ≥ v} for float32 scores p. */
+function float32Below(v: number): number {
+  const f = new Float32Array([v]), u = new Uint32Array(f.buffer);
+  if (f[0] > 0) u[0] -= 1;
+  else if (f[0] === 0) return -Number.MIN_VALUE;
+  else u[0] += 1;
+  return f[0];
+}
+
+/**
+ * The operating point with the best F1 on a curve, as a threshold for `p > threshold` (crMask's rule): the curve
+ * point calls score ≥ t a CR, which is p > (the float32 just below t). Null without positives.
+ */
+export function bestF1Threshold(curve: Curve): { threshold: number; f1: number } | null {
+  if (curve.positives === 0) return null;
+  let best = -1, at = 0;
+  for (let k = 1; k < curve.tp.length; k++) {
+    const tp = curve.tp[k], fp = curve.fp[k], fn = curve.positives - tp;
+    const f1 = (2 * tp) / (2 * tp + fp + fn);
+    if (f1 > best) (best = f1), (at = k);
+  }
+  const t = curve.thresholds[at];
+  return { threshold: Math.min(1, Math.max(0, float32Below(t))), f1: best };
+}
+
 /** The confusion matrix at one threshold and the ratios derived from it. */
 export interface ThresholdMetrics extends Confusion {
   /** Score threshold (score > threshold is a CR); null for methods that give a mask (LACosmic's fixed run). */

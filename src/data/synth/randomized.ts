@@ -12,6 +12,8 @@ interface Range {
   lo: number;
   hi: number;
   log?: boolean;
+  /** How it is drawn when neither uniform nor log-uniform (for the README's table). */
+  drawn?: string;
   source: string;
 }
 
@@ -33,12 +35,16 @@ export const RANDOM_RANGES = {
     source: "sky e⁻/pixel: dark narrow-band or spectroscopic backgrounds (a few e⁻) to bright-sky z-band or long " +
       "broad-band exposures (tens of thousands); DECam r 90 s is ~270 e⁻",
   },
-  zeroPointShift: { lo: -3.5, hi: 0.5, source: "mag relative to DECam's zero points: 0.4 m (−5 log₁₀(4/0.4) = −5 … " +
-    "with better throughput) to 8 m apertures (assumption)" },
+  zeroPointShift: {
+    lo: -3.5,
+    hi: 0.5,
+    source: "mag relative to DECam's zero points on the 4 m Blanco, 5 log₁₀(D / 4 m) at its throughput: −3.5 is a " +
+      "0.8 m aperture, +0.5 a 5 m one (assumption)",
+  },
   gain: { lo: 0.7, hi: 5, log: true, source: "e⁻/ADU: LCO BANZAI 1.0, SAAO 1.9, GMOS ~1.9, DECam ~4, HST 1–2" },
   readNoise: { lo: 2.5, hi: 12, source: "e⁻: modern CCDs 2.5–5, DECam 7, older or fast readouts 10–15" },
   fullWell: { lo: 60_000, hi: 200_000, source: "e⁻: thin CCDs ~60–100k, DECam ~150k, deep-depletion ~200k" },
-  biasShare: { lo: 0.5, hi: 0.5, source: "share of frames with an unsubtracted bias (raw frames)" },
+  biasShare: { lo: 0.5, hi: 0.5, drawn: "share", source: "share of frames with an unsubtracted bias (raw frames)" },
   bias: { lo: 100, hi: 1500, source: "ADU of an unsubtracted bias level (SAAO's raw frame: ~300)" },
   starDensity: {
     lo: 0.5,
@@ -48,7 +54,12 @@ export const RANDOM_RANGES = {
       "crowded low-latitude ones (assumption)",
   },
   galaxyDensity: { lo: 2, hi: 20, log: true, source: "per arcmin² to 24 mag: the paper's 10, ×0.2–2" },
-  largeGalaxies: { lo: 0, hi: 3, source: "extended galaxies per frame (Poisson mean 1): nearby spirals filling the field" },
+  largeGalaxies: {
+    lo: 0,
+    hi: 3,
+    drawn: "Poisson, mean 1, at most 3",
+    source: "extended galaxies per frame: nearby spirals filling much of the field (assumption)",
+  },
   largeGalaxyRe: { lo: 60, hi: 400, log: true, source: "pixels of half-light radius along the major axis" },
   largeGalaxyPhotons: { lo: 3e5, hi: 6e6, log: true, source: "e⁻ in the galaxy's smooth light (assumption)" },
   knots: { lo: 20, hi: 150, source: "HII knots per large galaxy (assumption), PSF-sharp point sources on the disk" },
@@ -65,7 +76,7 @@ export const RANDOM_RANGES = {
       "look alike in one frame); labelled not-CR",
   },
   hotPixelSigma: { lo: 5, hi: 2000, log: true, source: "hot-pixel excess in units of the frame's noise" },
-  darkThinShare: { lo: 0.5, hi: 0.5, source: "share of darks on a thin (LCO-like) CCD, the rest thick (DECam-like)" },
+  darkThinShare: { lo: 0.5, hi: 0.5, drawn: "share", source: "share of darks on a thin (LCO-like) CCD, the rest thick (DECam-like)" },
   darkExposure: { lo: 90, hi: 1200, source: "s: the paper's darks" },
 } as const satisfies Record<string, Range>;
 
