@@ -3,6 +3,7 @@
 //   deno task bench:real [--frames a.fits b.fits …] [--hdu N|EXTNAME] [--gain G] [--readnoise R] [--saturate ADU]
 //     [--models f.safetensors …] [--published DIR|none] [--no-default] [--no-lacosmic] [--sweep 20] [--out DIR]
 import { numberFlag, UsageError } from "../src/cli/args.ts";
+import { exists, writeAtomic } from "../src/cli/files.ts";
 import { openModel } from "../src/app/models.ts";
 import { SettingsError } from "../src/app/settings.ts";
 import { FitsError } from "../src/data/fits.ts";
@@ -97,21 +98,6 @@ async function readBytes(path: string, what: string): Promise<Uint8Array> {
     const why = e instanceof Deno.errors.NotFound ? "no such file" : e instanceof Error ? e.message : String(e);
     throw new InputError(`cannot read ${what} '${path}': ${why}`);
   }
-}
-
-async function exists(path: string | URL): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
 }
 
 /** The models to run, with their names: shipped default, published, then --models. */

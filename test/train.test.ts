@@ -3,6 +3,7 @@
 // uninterrupted run bit for bit.
 import { beforeAll, describe, expect, it } from "vitest";
 import { Plateau } from "../src/nn/train/plateau.ts";
+import { cosineLr } from "../src/nn/train/cosine.ts";
 import { medianWeights } from "../src/nn/train/loss_weights.ts";
 import { DEFAULTS, type TrainConfig } from "../src/nn/train/config.ts";
 import { type BatchSource, type SourceBatchOptions, type Split, type TrainBatch, Trainer } from "../src/nn/train/trainer.ts";
@@ -151,6 +152,17 @@ describe("Trainer", () => {
     want.adam.m.forEach((m, i) => expect(got.adam.m[i]).toEqual(m));
     want.adam.v.forEach((v, i) => expect(got.adam.v[i]).toEqual(v));
     expect(got.adam.steps).toEqual(want.adam.steps);
+  });
+
+  it("cosine schedule: lr·(0.01 + 0.99·½(1 + cos πt/T)) per step; the epoch logs its last step's rate", async () => {
+    expect(cosineLr(0.01, 0, 6)).toBeCloseTo(0.01, 15);
+    expect(cosineLr(0.01, 6, 6)).toBeCloseTo(0.0001, 15);
+    expect(cosineLr(0.01, 2, 6)).toBeCloseTo(0.007525, 15); // cos(π/3) = ½
+    const t = new Trainer(config({ variant: "cosmic-conn", epochs: 2, stepsPerEpoch: 3, schedule: "cosine", lr: 0.01 }), new Toy());
+    const logs = (await t.run()).history;
+    t.release();
+    expect(logs[0].lr).toBeCloseTo(0.007525, 9); // step 2 of 6
+    expect(logs[1].lr).toBeCloseTo(0.01 * (0.01 + 0.495 * (1 - Math.sqrt(3) / 2)), 9); // step 5: cos(5π/6)
   });
 
   it("refuses a snapshot of a different config, and bad configs with every problem named", () => {

@@ -22,6 +22,7 @@ const USAGE = `usage: deno task train [--preset quick|paper] [--variant NAME] [-
                        [--steps-per-epoch N] [--save-every N] [--patience 4] [--output-bias default|prior|LOGIT]
                        [--bn-recalibrate N]
                        [--normalize none|median|zscore|sigma|scale:K] [--cr-crops SHARE] [--init CKPT]
+                       [--schedule plateau|cosine]
                        [--no-flips] [--no-sky] [--no-eval] [--quiet]
        deno task train --resume DIR [--data DIR]
 
@@ -38,6 +39,7 @@ generated into <out>/data, then the evaluation table (model vs LACosmic on the s
 --bn-recalibrate N  BatchNorm variants: re-estimate the running statistics from N training batches when they
               freeze (0, the paper: keep the EMA; the quick preset: 16; for runs of a few hundred steps)
 --cr-crops S  share S in [0, 1] of the training crops placed over a CR pixel (CR-aware sampling; default 0)
+--schedule    plateau (default, the paper's) or cosine: LR decays from --lr to 1% of it over the run's steps
 --init CKPT   start from this checkpoint's weights (same variant; fine-tuning), fresh optimizer and schedule
 --resume DIR  continue the run in DIR from its last snapshot (same data order, optimizer state, LR schedule);
               --data points it at the same dataset in another place (checked against the run's manifest copy)
@@ -77,6 +79,7 @@ const FLAGS = {
   "bn-recalibrate": "",
   normalize: "",
   "cr-crops": "",
+  schedule: "",
   init: "",
   resume: "",
   flips: true,
@@ -126,6 +129,12 @@ function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | nu
       throw new UsageError(`--cr-crops needs a share in [0, 1] (got '${a["cr-crops"]}')`);
     }
     c.crCrops = v;
+  }
+  if (a.schedule !== "") {
+    if (a.schedule !== "plateau" && a.schedule !== "cosine") {
+      throw new UsageError(`--schedule must be plateau or cosine (got '${a.schedule}')`);
+    }
+    c.schedule = a.schedule;
   }
   if (!a.flips) c.flips = false;
   if (!a.sky) c.sky = false;

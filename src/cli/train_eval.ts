@@ -1,6 +1,7 @@
 // The evaluation printed at the end of `deno task train`: the run's best checkpoint against LACosmic on the
 // dataset's test split (the paper's metrics), written to <run>/eval.
 import { openModel } from "../app/models.ts";
+import { writeAtomic } from "./files.ts";
 import { saveModel } from "../nn/checkpoint/model.ts";
 import { bestF1Threshold, rocCurve, ScoreAccumulator } from "../eval/metrics.ts";
 import { evaluate } from "../eval/evaluate.ts";
@@ -58,9 +59,7 @@ export async function chooseThreshold(checkpoint: string, ds: Dataset): Promise<
       threshold: String(Number(best.threshold.toPrecision(6))),
       threshold_from: `best F1 (${best.f1.toFixed(4)}) on the validation split`,
     });
-    const tmp = `${checkpoint}.tmp-${Deno.pid}`;
-    await Deno.writeFile(tmp, out);
-    await Deno.rename(tmp, checkpoint);
+    await writeAtomic(checkpoint, out);
     return best;
   } finally {
     model.release();

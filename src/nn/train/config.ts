@@ -39,6 +39,9 @@ export interface TrainConfig {
   /** Share of training crops placed over a CR pixel (Cosmic-CoNN's CR-aware sampling); 0 = uniform. Absent in
    * runs recorded before the option existed: 0. */
   crCrops?: number;
+  /** "plateau" (the paper's ReduceLROnPlateau) or "cosine" (a decay over the run's steps, cosine.ts). Absent in runs
+   * recorded before the option existed: plateau. */
+  schedule?: "plateau" | "cosine";
 }
 
 export const PAPER_PLATEAU: PlateauOptions = { factor: 0.1, patience: 4, threshold: 0.001, minLr: 0 };
@@ -103,6 +106,9 @@ export function checkConfig(c: TrainConfig, chunkSide?: number): TrainConfig {
   if (c.stepsPerEpoch !== null) int("stepsPerEpoch", c.stepsPerEpoch, 1);
   // Absent in runs recorded before the option existed: the default.
   if (c.outputBias != null && !Number.isFinite(c.outputBias)) bad.push(`outputBias must be a finite number or null`);
+  if (c.schedule !== undefined && c.schedule !== "plateau" && c.schedule !== "cosine") {
+    bad.push(`schedule must be plateau or cosine (got "${c.schedule}")`);
+  }
   if (c.crCrops !== undefined && !(c.crCrops >= 0 && c.crCrops <= 1)) bad.push(`crCrops must be in [0, 1]`);
   if (c.patch % 4 !== 0) bad.push(`patch must be a multiple of 4 (got ${c.patch})`);
   if (chunkSide !== undefined && c.patch > chunkSide) bad.push(`patch ${c.patch} exceeds the dataset's ${chunkSide}² chunks`);

@@ -12,6 +12,7 @@ import { bnTrainEpochs, checkConfig, type TrainConfig } from "./config.ts";
 import { medianWeights } from "./loss_weights.ts";
 import { prepareImage } from "../detect/prep.ts";
 import { Plateau, type PlateauState } from "./plateau.ts";
+import { cosineLr } from "./cosine.ts";
 import type { Batch, BatchOptions } from "../../data/dataset/loader.ts";
 import type { SplitName } from "../../data/dataset/manifest.ts";
 
@@ -265,6 +266,7 @@ export class Trainer {
           dropLast: true,
         });
         for await (const b of batches) {
+          if (c.schedule === "cosine") this.opt.lr = cosineLr(c.lr, s.globalStep, totalSteps);
           const loss = await this.trainStep(b);
           if (!Number.isFinite(loss)) {
             throw new RangeError(`loss is ${loss} at epoch ${epoch + 1}, step ${s.step + 1}: lower --lr or check the data`);
@@ -279,7 +281,7 @@ export class Trainer {
             step: s.step,
             steps,
             loss,
-            lr: this.plateau.lr,
+            lr: this.opt.lr,
             patchesPerSecond: (c.batch * (s.globalStep - stepsAtStart)) / ((now - t0) / 1000),
             eta: perStep * (totalSteps - s.globalStep),
           });
@@ -293,7 +295,7 @@ export class Trainer {
       }
       const valLoss = await this.validate();
       s.epochSeconds += (performance.now() - epochStart) / 1000;
-      const lr = this.plateau.lr;
+      const lr = this.opt.lr;
       this.plateau.step(valLoss);
       const best = s.bestVal === null || valLoss < s.bestVal;
       await rt().sync();
