@@ -12,7 +12,15 @@ import { CheckpointError } from "../src/nn/checkpoint/types.ts";
 import { PUBLISHED, sha256Hex } from "../src/app/zoo.ts";
 import { detect, DetectError } from "../src/nn/detect.ts";
 import { init } from "../src/nn/tensor.ts";
-import { benchReal, type FrameCases, type FrameModel, realCases, REAL_DARKS } from "../src/eval/real.ts";
+import {
+  benchReal,
+  type FrameCases,
+  type FrameModel,
+  realCases,
+  REAL_DARKS,
+  REAL_MAX_CASES,
+  REAL_MIN_POSITIVES,
+} from "../src/eval/real.ts";
 import { FrameError, readRealFrame } from "../src/eval/real_frames.ts";
 import { realMarkdown, realRocSvgs } from "../src/eval/real_report.ts";
 
@@ -21,8 +29,9 @@ const DEFAULT_MODEL = new URL("../models/default.safetensors", import.meta.url);
 
 const USAGE = `usage: bench:real [--frames <FITS> …] [--hdu N|EXTNAME] [--gain G] [--readnoise R] [--saturate ADU]
   [--models <ckpt> …] [--published DIR|none] [--no-default] [--no-lacosmic] [--sweep 20] [--out DIR] [--quiet]
-Real frames (default: ../shared/data/gmos.fits SCI and saao1m.fits) with cosmic rays injected from ${REAL_DARKS.length}
-fixed simulated darks by the paper's recipe; every method runs on each whole frame. Reports TPR at 0.01%, 0.1% and
+Real frames (default: ../shared/data/gmos.fits SCI and saao1m.fits) with cosmic rays injected by the paper's recipe
+from fixed simulated darks (${REAL_DARKS.length} per round, rounds until ${REAL_MIN_POSITIVES} CR pixels or ${REAL_MAX_CASES} cases); every method
+runs on each whole frame. Reports TPR at 0.01%, 0.1% and
 1% FPR, precision at 95% TPR, each model's TPR at LACosmic's operating FPRs and its F1 at its own threshold, per
 frame and pooled. Models: models/default.safetensors, the published checkpoints under --published (default
 ../shared/models) that we can run, and --models. LACosmic: Astro-SCRAPPY's defaults, the paper's setting (sigfrac
@@ -160,8 +169,9 @@ export async function main(argv: string[]): Promise<number> {
       });
       if (frames.some((f) => f.frame.name === frame.name)) frame.name = `${frame.name}#${frames.length}`;
       const t0 = performance.now();
-      frames.push(realCases(frame));
-      say(`${frame.name}: ${frame.width}×${frame.height}, ${REAL_DARKS.length} cases in ` +
+      const fc = realCases(frame);
+      frames.push(fc);
+      say(`${frame.name}: ${frame.width}×${frame.height}, ${fc.cases.length} cases in ` +
         `${((performance.now() - t0) / 1000).toFixed(1)} s (${frame.notes.join("; ") || "header values"})`);
     }
 

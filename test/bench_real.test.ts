@@ -4,7 +4,15 @@
 import { describe, expect, it } from "vitest";
 import { writeFits } from "../src/data/fits.ts";
 import { type FitsCard } from "../src/data/fits.ts";
-import { benchReal, type FrameModel, type RealFrame, realCases } from "../src/eval/real.ts";
+import {
+  benchReal,
+  type FrameModel,
+  REAL_MAX_CASES,
+  REAL_MIN_POSITIVES,
+  type RealFrame,
+  realCases,
+  realDark,
+} from "../src/eval/real.ts";
 import { parseSection, readRealFrame } from "../src/eval/real_frames.ts";
 import { realMarkdown, realRocSvgs } from "../src/eval/real_report.ts";
 import { runSettings } from "../src/app/settings.ts";
@@ -71,6 +79,22 @@ describe("benchReal", () => {
     // Both cases share U: off the masks their pixels are equal.
     const [a, b] = cases.cases;
     for (let i = 0; i < a.image.length; i++) if (!a.mask[i] && !b.mask[i]) expect(a.image[i]).toBe(b.image[i]);
+  });
+
+  it("the dark sequence: REAL_DARKS in turn, seeds + 100 a round, until enough CR pixels or the case cap", () => {
+    expect(realDark(0)).toEqual({ seed: 9101, ccd: "decam", exposure: 1200 });
+    expect(realDark(5)).toEqual({ seed: 9201, ccd: "decam", exposure: 1200 });
+    expect(realDark(8)).toEqual({ seed: 9204, ccd: "lco-thin", exposure: 1200 });
+    const auto = realCases(frame);
+    const positives = auto.cases.reduce((a, c) => a + c.positives, 0);
+    expect(auto.cases.length).toBeGreaterThanOrEqual(5);
+    expect(auto.cases.map((c) => c.dark)).toEqual(auto.cases.map((_, k) => realDark(k)));
+    // Stopped at the first case that reached the minimum (after a full round), or at the cap.
+    const before = positives - auto.cases.at(-1)!.positives;
+    if (auto.cases.length < REAL_MAX_CASES) {
+      expect(positives).toBeGreaterThanOrEqual(REAL_MIN_POSITIVES);
+      expect(auto.cases.length === 5 || before < REAL_MIN_POSITIVES).toBe(true);
+    }
   });
 
   const perfect: FrameModel = {

@@ -24,6 +24,12 @@ function columns(r: RealResult): Column[] {
   ];
 }
 
+/** "9101 decam 1200 s; …", runs of the REAL_DARKS cycle shortened to "9101–9105, 9201–9205 (…)". */
+function darkList(darks: readonly { seed: number; ccd: string; exposure: number }[]): string {
+  if (darks.length <= 5) return darks.map((d) => `${d.seed} ${d.ccd} ${d.exposure} s`).join("; ");
+  return `${darks.length} darks, seeds ${darks[0].seed} … ${darks[darks.length - 1].seed} (the REAL_DARKS cycle)`;
+}
+
 const label = (row: RealRow) => `${row.name}${row.dilate ? " †" : ""}`;
 
 function heading(r: RealResult, subset: string): string {
@@ -43,7 +49,7 @@ export function realMarkdown(r: RealResult): string {
     "",
     `Frames: ${r.frames.map((f) => `${f.name} (${f.width}×${f.height}, gain ${f.gain}, read noise ${f.readnoise}` +
       `${f.saturation !== null ? `, saturation ${f.saturation} ADU` : ""}; LACosmic cleaned ${f.cleaned} px)`).join("; ")}.`,
-    `Darks (seed, CCD, exposure): ${r.darks.map((d) => `${d.seed} ${d.ccd} ${d.exposure} s`).join("; ")}.`,
+    ...r.frames.map((f) => `Darks of ${f.name} (seed, CCD, exposure): ${darkList(f.darks)}.`),
     "",
     "Values in %. " + r.notes.join(" "),
     "",
