@@ -19,6 +19,8 @@ import { runSettings } from "../src/app/settings.ts";
 import { PUBLISHED, sha256Hex } from "../src/app/zoo.ts";
 import { simulateScience } from "../src/data/synth/science.ts";
 import { main as realMain } from "../bench/real.ts";
+import { parseDetectArgs } from "../src/cli/detect.ts";
+import { checkConfig, DEFAULTS } from "../src/nn/train/config.ts";
 
 const card = (key: string, value: string | number): FitsCard => ({ key, value, comment: "" });
 
@@ -164,6 +166,13 @@ describe("run settings", () => {
     expect(() => runSettings({ ...base, metadata: { normalize: "constructor" } })).toThrow(/metadata 'normalize'/);
     expect(runSettings({ ...base, metadata: Object.create({ threshold: "0.1" }) }).threshold).toBe(0.5);
   });
+  it("prototype keys are not variant names", () => {
+    for (const v of ["constructor", "__proto__", "toString"]) {
+      expect(() => parseDetectArgs(["in.fits", "--variant", v])).toThrow(/unknown variant/);
+      expect(() => checkConfig({ ...DEFAULTS, variant: v as "deepcr" })).toThrow(/unknown variant/);
+    }
+  });
+
   it("hashes like sha256sum", async () => {
     expect(await sha256Hex(new TextEncoder().encode("abc")))
       .toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

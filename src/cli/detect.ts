@@ -87,7 +87,7 @@ export function parseDetectArgs(argv: string[]): Args {
   }
   if (input === undefined) throw new UsageError("no input FITS file given");
   const variant = v.variant ?? "auto";
-  if (variant !== "auto" && !(variant in VARIANTS)) {
+  if (variant !== "auto" && !Object.hasOwn(VARIANTS, variant)) {
     throw new UsageError(`unknown variant '${variant}' (known: auto, ${Object.keys(VARIANTS).join(", ")})`);
   }
   // Absent: the model's `threshold` metadata (its validation-chosen operating point), else 0.5.

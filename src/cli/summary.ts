@@ -6,7 +6,7 @@ import { init } from "../nn/tensor.ts";
 
 const args = parseArgs(Deno.args, { variant: "att-cosmic-conn" });
 const variant = String(args.variant);
-if (!(variant in VARIANTS)) {
+if (!Object.hasOwn(VARIANTS, variant)) {
   console.error(`unknown variant "${variant}" (known: ${Object.keys(VARIANTS).join(", ")})`);
   Deno.exit(2);
 }

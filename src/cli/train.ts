@@ -93,12 +93,12 @@ const parse = (argv: string[]) => parseArgs(argv, FLAGS);
 function configFrom(a: typeof FLAGS): { config: TrainConfig; preset: string | null } {
   const noData = a.data === "";
   const presetName = a.preset !== "" ? a.preset : noData ? "quick" : null;
-  if (presetName !== null && !(presetName in PRESETS)) {
+  if (presetName !== null && !Object.hasOwn(PRESETS, presetName)) {
     throw new UsageError(`unknown --preset "${presetName}" (known: ${Object.keys(PRESETS).join(", ")})`);
   }
   const c: TrainConfig = { ...DEFAULTS, ...(presetName ? PRESETS[presetName].config : {}) };
   if (a.variant !== "") {
-    if (!(a.variant in VARIANTS)) throw new UsageError(`unknown --variant "${a.variant}" (known: ${Object.keys(VARIANTS).join(", ")})`);
+    if (!Object.hasOwn(VARIANTS, a.variant)) throw new UsageError(`unknown --variant "${a.variant}" (known: ${Object.keys(VARIANTS).join(", ")})`);
     c.variant = a.variant as VariantName;
   }
   if (a.epochs !== "") c.epochs = num("epochs", a.epochs);

@@ -388,13 +388,16 @@ export async function benchReal(
 
 /** Metrics of an operating-point family (LACosmic): best TPR at each target, best precision at 95% TPR. */
 function pointMetrics(points: Confusion[], sweep: SweepPoint[], at: ThresholdMetrics | null): RealMetrics {
-  const byFpr = [...sweep].sort((a, b) => (a.fpr ?? 0) - (b.fpr ?? 0) || (a.tpr ?? 0) - (b.tpr ?? 0));
+  // Drawn: the runs no other run beats at once in FPR and TPR (what "tuned" can reach), in FPR order.
+  const byFpr = [...sweep].sort((a, b) => (a.fpr ?? 0) - (b.fpr ?? 0) || (b.tpr ?? 0) - (a.tpr ?? 0));
+  const front: SweepPoint[] = [];
+  for (const p of byFpr) if (front.length === 0 || (p.tpr ?? 0) > (front[front.length - 1].tpr ?? 0)) front.push(p);
   return {
     tprAtFpr: REAL_FPR_TARGETS.map((t) => bestTprAtFpr(points, t)),
     precisionAtTpr95: bestPrecisionAtTpr(points, 0.95),
     tprAtLacosmic: {},
     atThreshold: at,
-    roc: { x: byFpr.map((p) => p.fpr ?? 0), y: byFpr.map((p) => p.tpr ?? 0) },
+    roc: { x: front.map((p) => p.fpr ?? 0), y: front.map((p) => p.tpr ?? 0) },
     sweep,
   };
 }

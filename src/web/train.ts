@@ -419,7 +419,7 @@ async function pageMain(): Promise<void> {
   variant.value = initial.variant;
   if (q.has("variant")) {
     const v = q.get("variant")!;
-    if (!(v in VARIANTS)) {
+    if (!Object.hasOwn(VARIANTS, v)) {
       return fail(new RangeError(`?variant=${v}: unknown (known: ${Object.keys(VARIANTS).join(", ")})`));
     }
     variant.value = v;

@@ -93,7 +93,7 @@ export async function synthDataset(opts: SynthOptions = {}): Promise<SynthResult
   if (mode !== "decam" && mode !== "lco" && mode !== "random") {
     throw new DatasetError("synthDataset", `mode must be decam, lco or random (got ${mode})`);
   }
-  const preset = PRESETS[mode][presetName];
+  const preset = Object.hasOwn(PRESETS[mode], presetName) ? PRESETS[mode][presetName] : undefined;
   if (!preset) throw new DatasetError("synthDataset", `preset must be quick, default or paper (got ${presetName})`);
   const seed = opts.seed ?? 1;
   const width = opts.width ?? preset.width, height = opts.height ?? preset.height;

@@ -112,8 +112,8 @@ export async function loadModel(
   }
   const keys = [...stripPrefix(sd).keys()];
   const fromMeta = metadata.variant as VariantName | undefined;
-  const chosen: VariantName = variant !== "auto" ? variant : fromMeta && fromMeta in VARIANTS ? fromMeta : inferVariant(keys, fileName);
-  if (!(chosen in VARIANTS)) throw new CheckpointError(fileName, `unknown variant "${chosen}"`);
+  const chosen: VariantName = variant !== "auto" ? variant : fromMeta && Object.hasOwn(VARIANTS, fromMeta) ? fromMeta : inferVariant(keys, fileName);
+  if (!Object.hasOwn(VARIANTS, chosen)) throw new CheckpointError(fileName, `unknown variant "${chosen}"`);
   const model = createVariant(chosen);
   try {
     applyStateDict(model, sd, fileName);

@@ -93,7 +93,7 @@ export function bnTrainEpochs(c: TrainConfig): number {
 /** Throws with every problem named; returns the config. */
 export function checkConfig(c: TrainConfig, chunkSide?: number): TrainConfig {
   const bad: string[] = [];
-  if (!(c.variant in VARIANTS)) bad.push(`unknown variant "${c.variant}" (known: ${Object.keys(VARIANTS).join(", ")})`);
+  if (!Object.hasOwn(VARIANTS, c.variant)) bad.push(`unknown variant "${c.variant}" (known: ${Object.keys(VARIANTS).join(", ")})`);
   const int = (name: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) bad.push(`${name} must be an integer ≥ ${min} (got ${v})`);
   };
