@@ -17,6 +17,7 @@ const shared = new URL("../../../shared/", import.meta.url);
 const FITS = new URL("data/gmos.fits", shared);
 const MODEL = new URL("models/cosmic-conn/ground_imaging.pth", shared);
 const SCREENSHOT = new URL("screenshots/detect-gmos.png", import.meta.url);
+const SHIPPED = new URL("../../models/default.safetensors", import.meta.url);
 
 /** Slider position the test moves to (a second, independent count). */
 const SECOND_THRESHOLD = 0.8;
@@ -93,6 +94,7 @@ export async function runDetectPage(
     "gmos.fits with ground_imaging.pth: probabilities and count match Deno's detection",
     "the threshold slider re-thresholds without re-running the model",
     "the downloaded mask is a FITS file of the image's shape with the page's mask",
+    "the shipped model runs with its card's normalisation and threshold, as `deno task detect` does",
   ];
   if (!haveShared) {
     console.warn(`SKIPPED detection page: ${FITS.pathname} or ${MODEL.pathname} is absent (../shared)`);
@@ -213,6 +215,25 @@ export async function runDetectPage(
       check(h.get("CRVARIAN") === "cosmic-conn-lco", `CRVARIAN = ${h.get("CRVARIAN")}`);
       check(h.get("CRCOUNT") === flagged, `CRCOUNT = ${h.get("CRCOUNT")}`);
       check(h.get("CRNORM") === "median", `CRNORM = ${h.get("CRNORM")}`);
+    });
+
+    await step(names[4], async () => {
+      // The card, read here from the safetensors header itself (not through the page's code).
+      const bytes = await Deno.readFile(SHIPPED);
+      const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+      const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))).__metadata__;
+      const fresh = await ctx.newPage();
+      try {
+        await fresh.goto(`${base}/dist/detect.html?fits=/shared/data/gmos.fits&model=/models/default.safetensors&run`);
+        const state = await waitState(fresh, ["done", "error"], 300_000);
+        check(state === "done", `detection ended in state '${state}': ${await fresh.textContent("#message")}`);
+        const t = Number(await fresh.inputValue("#threshold"));
+        check(t === Number(meta.threshold), `page threshold ${t}, the card says ${meta.threshold}`);
+        const info = (await fresh.textContent("#model-info")) ?? "";
+        check(info.includes(`normalize ${meta.normalize} (model metadata)`), `model info '${info}'`);
+      } finally {
+        await fresh.close();
+      }
     });
   } finally {
     // The screenshot at the usual threshold, whatever happened (it shows errors too).
