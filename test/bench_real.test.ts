@@ -7,6 +7,7 @@ import { type FitsCard } from "../src/data/fits.ts";
 import {
   benchReal,
   type FrameModel,
+  REAL_EDGE,
   REAL_MAX_CASES,
   REAL_MIN_POSITIVES,
   type RealFrame,
@@ -78,6 +79,12 @@ describe("benchReal", () => {
       expect(c.positives).toBe(positives);
       expect(c.positives).toBeGreaterThan(0);
     }
+    // A REAL_EDGE border is never scored.
+    const c0 = cases.cases[0];
+    expect(c0.ignore[0]).toBe(1);
+    expect(c0.ignore[(REAL_EDGE - 1) * c0.width + 50]).toBe(1);
+    expect(c0.ignore[REAL_EDGE * c0.width + REAL_EDGE]).toBe(0);
+    expect(c0.ignore[c0.width * c0.height - 1]).toBe(1);
     // Both cases share U: off the masks their pixels are equal.
     const [a, b] = cases.cases;
     for (let i = 0; i < a.image.length; i++) if (!a.mask[i] && !b.mask[i]) expect(a.image[i]).toBe(b.image[i]);

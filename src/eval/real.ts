@@ -63,6 +63,13 @@ export const REAL_DARKS: readonly DarkSpec[] = [
   { seed: 9105, ccd: "lco-thin", exposure: 600 },
 ];
 export const REAL_MIN_POSITIVES = 2000;
+/**
+ * Pixels within this distance of a frame's edge are not scored. LACosmic's median filters cannot judge a pixel
+ * there, so the frame's own CRs at the edges stay in U labelled 0 (GMOS has a bright 2-px hit at y = 147–148 of
+ * 150 that every good detector flags: 9 "false positives" per case, the whole 0.01% FPR budget of its 30,000
+ * pixels); and the recipe drops injected CRs that touch an edge anyway.
+ */
+export const REAL_EDGE = 4;
 export const REAL_MAX_CASES = 40;
 
 /** The k-th dark of the sequence above (k ≥ 0). */
@@ -102,10 +109,16 @@ export function realCases(frame: RealFrame, darks?: readonly DarkSpec[]): FrameC
   const one = (dark: DarkSpec): RealCase => {
     const d = simulateDark({ width, height, exposure: dark.exposure, seed: dark.seed, ccd: dark.ccd });
     const inj = injectPair(u, { data: d.image, width, height });
+    const ignore = Uint8Array.from(inj.ignore); // a copy: inj.ignore may be U's own mask
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (x < REAL_EDGE || y < REAL_EDGE || x >= width - REAL_EDGE || y >= height - REAL_EDGE) ignore[y * width + x] = 1;
+      }
+    }
     let positives = 0;
-    for (let i = 0; i < inj.mask.length; i++) if (inj.mask[i] && !inj.ignore[i]) positives++;
+    for (let i = 0; i < inj.mask.length; i++) if (inj.mask[i] && !ignore[i]) positives++;
     // Non-finite pixels stay non-finite (detect gives them p = 0; they are ignored in the scores).
-    return { frame: frame.name, dark, width, height, image: inj.image, mask: inj.mask, ignore: inj.ignore, positives,
+    return { frame: frame.name, dark, width, height, image: inj.image, mask: inj.mask, ignore, positives,
       factor: inj.factor };
   };
   const cases: RealCase[] = [];
