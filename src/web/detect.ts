@@ -281,7 +281,8 @@ function threshold(): number {
 /** Re-thresholds the stored probabilities (no model run) and redraws the overlay and the counts. */
 function applyThreshold(): void {
   const t = threshold();
-  $("threshold-value").textContent = t.toFixed(2);
+  // Two decimals, or three for a card's value such as 0.479008 (the slider keeps it exactly: step "any").
+  $("threshold-value").textContent = Math.abs(t * 100 - Math.round(t * 100)) < 1e-9 ? t.toFixed(2) : t.toFixed(3);
   exposed.threshold = t;
   const r = state.result;
   if (!r) return;

@@ -231,6 +231,18 @@ export async function runDetectPage(
         check(t === Number(meta.threshold), `page threshold ${t}, the card says ${meta.threshold}`);
         const info = (await fresh.textContent("#model-info")) ?? "";
         check(info.includes(`normalize ${meta.normalize} (model metadata)`), `model info '${info}'`);
+        // The same mask as Deno's detection with the card's settings (what `deno task detect gmos.fits` writes).
+        await init();
+        const img = await readImage(await readFits(await Deno.readFile(FITS), "gmos.fits"));
+        const { model } = await loadModel(bytes, "default.safetensors");
+        const p = await detectProbabilities(model, img.data as Float32Array, img.width, img.height, {
+          normalize: meta.normalize,
+        });
+        model.release();
+        const { count, band } = countAt(p, Number(meta.threshold));
+        const shown = await flaggedCount(fresh);
+        check(Math.abs(shown - count) <= band, `page flags ${shown} at the card's threshold, Deno ${count} (±${band})`);
+        console.log(`      shipped model: Deno ${count} pixels > ${meta.threshold}; page ${shown}`);
       } finally {
         await fresh.close();
       }
