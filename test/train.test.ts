@@ -165,6 +165,19 @@ describe("Trainer", () => {
     expect(logs[1].lr).toBeCloseTo(0.01 * (0.01 + 0.495 * (1 - Math.sqrt(3) / 2)), 9); // step 5: cos(5π/6)
   });
 
+  it("initFrom copies another model's weights exactly (fine-tuning start)", async () => {
+    const { createVariant } = await import("../src/nn/modules/unet.ts");
+    const other = createVariant("cosmic-conn", 99);
+    const t = new Trainer(config({ variant: "cosmic-conn" }), new Toy());
+    await t.initFrom(other);
+    const snap = await t.snapshot();
+    for (const [name, want] of other.stateDict()) {
+      if (snap.model.has(name)) expect(snap.model.get(name)!.data, name).toEqual(await want.read());
+    }
+    t.release();
+    other.release();
+  });
+
   it("refuses a snapshot of a different config, and bad configs with every problem named", () => {
     expect(() => new Trainer(config({ patch: 18 }), new Toy())).toThrow(/multiple of 4/);
     expect(() => new Trainer(config({ patch: 32 }), new Toy())).toThrow(/exceeds the dataset's 16² chunks/);

@@ -322,7 +322,7 @@ export async function benchReal(
   }
 
   // The FPR of each fixed LACosmic run, per subset.
-  const lacFpr = (subset: string) =>
+  const lacFpr = (subset: string): Record<string, number> =>
     Object.fromEntries(
       lacRows.filter((r) => r.name !== "LACosmic tuned").map((r) => [r.name, r.subsets[subset].atThreshold!.fpr ?? 0]),
     );
@@ -331,7 +331,7 @@ export async function benchReal(
       const fprs = lacFpr(name);
       const own = r.subsets[name];
       own.tprAtLacosmic = Object.fromEntries(
-        Object.keys(fprs).map((k) => [k, bestTprAtFpr(own.sweep!, fprs[k] as number)]),
+        Object.keys(fprs).map((k) => [k, bestTprAtFpr(own.sweep!, fprs[k])]),
       );
     }
   }
@@ -365,7 +365,7 @@ export async function benchReal(
       row.subsets[name] = {
         tprAtFpr: REAL_FPR_TARGETS.map((t) => tprAtFpr(curve, t)),
         precisionAtTpr95: precisionAtTpr(curve, 0.95),
-        tprAtLacosmic: Object.fromEntries(Object.keys(fprs).map((key) => [key, tprAtFpr(curve, fprs[key] as number)])),
+        tprAtLacosmic: Object.fromEntries(Object.keys(fprs).map((key) => [key, tprAtFpr(curve, fprs[key])])),
         atThreshold: thresholdMetrics(sumConfusion(list.map((a) => a.atThreshold)), m.threshold),
         roc: plotRoc(curve, 600),
       };

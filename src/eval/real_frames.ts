@@ -2,6 +2,7 @@
 // recipe and LACosmic need (gain e⁻/ADU, read noise e⁻, saturation ADU), each from the first of: an explicit value,
 // the header, known values for a frame we ship a test of, a stated fallback.
 import { type FitsHeader, readFits, readImage } from "../data/fits.ts";
+import { headerNumber } from "../data/dataset/build.ts";
 import type { RealFrame } from "./real.ts";
 
 /** Bad input named by file. */
@@ -27,16 +28,6 @@ export interface FrameOptions {
   saturation?: number;
   /** sha256 of the file, to look up KNOWN values. */
   sha256?: string;
-}
-
-function headerNumber(headers: FitsHeader[], keys: string[]): number | undefined {
-  for (const h of headers) {
-    for (const k of keys) {
-      const v = h.number(k);
-      if (v !== undefined && Number.isFinite(v)) return v;
-    }
-  }
-  return undefined;
 }
 
 /** "[x1:x2,y1:y2]" (FITS, 1-based, inclusive) → 0-based [x0, x1) × [y0, y1), or null if absent or malformed. */
@@ -81,10 +72,14 @@ export async function readRealFrame(bytes: Uint8Array, path: string, opts: Frame
   for (const v of data) if (Number.isFinite(v)) finite++;
   if (finite === 0) throw new FrameError(path, "every pixel is NaN or infinite");
 
+  const cardNumber = (keys: string[]) => {
+    const v = headerNumber(headers, keys);
+    return v !== undefined && Number.isFinite(v) ? v : undefined;
+  };
   const known = opts.sha256 ? KNOWN[opts.sha256] : undefined;
   const pick = (flag: number | undefined, keys: string[], knownValue: number | undefined, fallback: number, what: string) => {
     if (flag !== undefined) return flag;
-    const h = headerNumber(headers, keys);
+    const h = cardNumber(keys);
     if (h !== undefined && h > 0) return h;
     if (knownValue !== undefined) {
       notes.push(`${what} ${knownValue}: ${known!.source}`);
@@ -95,7 +90,7 @@ export async function readRealFrame(bytes: Uint8Array, path: string, opts: Frame
   };
   const gain = pick(opts.gain, ["GAIN", "EGAIN"], known?.gain, 1, "gain");
   const readnoise = pick(opts.readnoise, ["RDNOISE", "READNOIS", "RON"], known?.readnoise, 6.5, "readnoise");
-  let saturation = opts.saturation ?? headerNumber(headers, ["SATURATE", "SATLEVEL"]);
+  let saturation = opts.saturation ?? cardNumber(["SATURATE", "SATLEVEL"]);
   if (saturation === undefined) {
     saturation = integerCeiling(img.header);
     if (saturation !== undefined) notes.push(`saturation ${saturation} ADU: the integer format's ceiling`);

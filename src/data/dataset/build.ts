@@ -76,8 +76,8 @@ async function probe(path: string, hdu: number | string | undefined, patch: numb
   return { path, name: path.split(/[\\/]/).pop() ?? path, width, height };
 }
 
-/** First of `keys` that is a number, in the image's header, then the primary header. */
-function headerNumber(headers: FitsHeader[], keys: string[]): number | undefined {
+/** First of `keys` that is a number, in the image's header, then the primary header (build and bench:real). */
+export function headerNumber(headers: FitsHeader[], keys: string[]): number | undefined {
   for (const h of headers) for (const k of keys) if (h.number(k) !== undefined) return h.number(k);
   return undefined;
 }

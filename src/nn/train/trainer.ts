@@ -347,14 +347,17 @@ export class Trainer {
 
   /** Starts from another model's weights (same variant): fine-tuning. The optimizer and schedule start fresh. */
   async initFrom(other: UNet): Promise<void> {
-    const src = other.stateDict(), seen = new Set<Tensor>();
+    const src = other.stateDict(), seen = new Set<Tensor>(), pairs: [Tensor, Tensor][] = [];
     for (const [name, t] of this.model.stateDict()) {
       if (seen.has(t)) continue;
       seen.add(t);
       const v = src.get(name);
       if (!v || v.size !== t.size) throw new RangeError(`initial model lacks tensor ${name} [${t.shape}]`);
-      rt().write(t.buffer, 0, await v.read());
+      pairs.push([t, v]);
     }
+    // Every read-back in flight together, as saveModel does.
+    const data = await Promise.all(pairs.map(([, v]) => v.read()));
+    pairs.forEach(([t], i) => rt().write(t.buffer, 0, data[i]));
   }
 
   /** Continues from a snapshot of a run with the same config. */
